@@ -28,7 +28,7 @@ from ..vm.isa import INSN_SIZE, M32, M64, MM_PROGRAM_START, Form, SBPFVersion, b
 
 _ALIASES = {"add": "add64", "sub": "sub64", "mul": "mul64", "div": "div64", "or": "or64",
             "and": "and64", "lsh": "lsh64", "rsh": "rsh64", "neg": "neg64", "mod": "mod64",
-            "xor": "xor64", "mov": "mov64", "arsh": "arsh64", "hor": "hor64"}
+            "xor": "xor64", "mov": "mov64", "arsh": "arsh64", "hor": "hor64", "syscall": "call"}
 _REG = re.compile(r"^r(10|[0-9])$")
 _MEM = re.compile(r"^\[\s*r(10|[0-9])\s*(?:([+-])\s*([0-9a-fA-Fx]+))?\s*\]$")
 _LABEL = re.compile(r"^([A-Za-z_.$][\w.$]*)\s*:(.*)$")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from . import errors as E
-from .executable import Executable, hash_pc
+from .executable import Executable
 from .isa import (
     FIRST_SCRATCH_REG,
     FRAME_PTR_REG,
@@ -382,9 +382,12 @@ class EbpfVm:
         """pc of an internal call, None for a syscall; raises UnsupportedInstruction otherwise."""
         exe = self.executable
         if exe.version.static_syscalls:
-            if insn.src == 0:
+            if insn.src == 0 and exe.syscalls.lookup(insn.imm & M32) is not None:
                 return None
-            return pc + 1 + insn.imm
+            target = pc + 1 + insn.imm
+            if insn.src != 1 or not 0 <= target < len(exe.text) // INSN_SIZE:
+                raise E.UnsupportedInstruction()
+            return target
         key = insn.imm & M32
         if exe.syscalls.lookup(key) is not None:
             return None
@@ -418,9 +421,6 @@ class EbpfVm:
         target = ((target_addr - exe.text_vaddr) & M64) // INSN_SIZE
         if target * INSN_SIZE >= len(exe.text):
             raise E.CallOutsideTextSegment()
-        if exe.version.static_syscalls and exe.functions.lookup(target) is None and \
-                exe.functions.lookup(hash_pc(target)) is None:
-            raise E.UnsupportedInstruction()
         return target
 
 

@@ -268,8 +268,12 @@ _OVF = {
     "o32": "if D & 0xFFFFFFFF == 0x80000000 and {X} & 0xFFFFFFFF == 0xFFFFFFFF: raise DivideOverflow()",
     "o64": "if D == 0x8000000000000000 and {X} == 0xFFFFFFFFFFFFFFFF: raise DivideOverflow()",
 }
+# sbpf reads the immediate of uhmul64/udiv/urem as u32 (zero-extended); the others sign-extend it.
+_PQR_IMM_U32 = {"uhmul64", "udiv32", "udiv64", "urem32", "urem64"}
 for name, base, expr, z, o in _PQR:
     for is_reg, X in ((False, "UIMM"), (True, "S")):
+        if not is_reg and name in _PQR_IMM_U32:
+            X = "(UIMM & M32)"
         checks = []
         if z and is_reg:
             checks.append((_ZERO32 if z == "z32" else _ZERO64).format(X=X))

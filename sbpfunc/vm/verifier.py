@@ -40,9 +40,10 @@ def verify(executable) -> None:
         name, form = spec.mnemonic, spec.form
         if spec.kind == Kind.LDDW:
             if pc + 1 >= n:
-                raise _err("LDDWCannotBeLast", f"LD_DW instruction cannot be last in program (insn #{pc})", pc)
+                raise _err("LDDWCannotBeLast", "LD_DW instruction cannot be last in program", pc)
             if text[(pc + 1) * INSN_SIZE] != 0:
                 raise _err("IncompleteLDDW", f"incomplete LD_DW instruction (insn #{pc})", pc)
+            pc += 1  # sbpf skips the second slot first, so register errors name it
         elif form == Form.ALU_IMM and name in _DIV_LIKE:
             if insn.imm == 0:
                 raise _err("DivisionByZero", f"division by 0 (insn #{pc})", pc)
@@ -60,15 +61,15 @@ def verify(executable) -> None:
         elif spec.kind == Kind.JUMP:
             target = pc + 1 + insn.off
             if target < 0 or target >= n:
-                raise _err("JumpOutOfCode", f"jump out of code to #{target} (insn #{pc})", pc)
+                raise _err("JumpOutOfCode", f"jump out of code to #{target & 0xFFFFFFFFFFFFFFFF} (insn #{pc})", pc)
             if text[target * INSN_SIZE] == 0:
                 raise _err("JumpToMiddleOfLDDW", f"jump to middle of LD_DW at #{target} (insn #{pc})", pc)
         elif spec.kind == Kind.CALLX:
             reg = callx_register(insn, version)
             if not 0 <= reg <= 9:
                 raise _err("InvalidRegister", f"Invalid register specified at instruction {pc}", pc)
-        elif spec.kind == Kind.CALL and version.static_syscalls:
-            _verify_static_call(executable, insn, pc, n)
+        # `call imm` is not checked here in any version: v0 targets are checked by the ELF
+        # loader, v3 targets at run time (sbpf 0.21).
         # registers
         if insn.src > 10:
             raise _err("InvalidSourceRegister", f"invalid source register (insn #{pc})", pc)
@@ -78,7 +79,7 @@ def verify(executable) -> None:
             version.dynamic_stack_frames and name == "add64" and form == Form.ALU_IMM
         ):
             raise _err("CannotWriteR10", f"cannot write into register r10 (insn #{pc})", pc)
-        pc += 2 if spec.kind == Kind.LDDW else 1
+        pc += 1
 
 
 def callx_register(insn: Insn, version: SBPFVersion) -> int:
@@ -88,14 +89,3 @@ def callx_register(insn: Insn, version: SBPFVersion) -> int:
     if version.callx_uses_dst_reg:
         return insn.dst
     return insn.imm
-
-
-def _verify_static_call(executable, insn: Insn, pc: int, n: int) -> None:
-    """SBPFv3 (SIMD-0178): src=0 is a syscall by hash, src=1 a pc-relative internal call."""
-    if insn.src == 0:
-        if executable.syscalls.lookup(insn.imm & 0xFFFFFFFF) is None:
-            raise _err("InvalidSyscall", f"Invalid syscall code {insn.imm & 0xFFFFFFFF}", pc)
-    elif insn.src == 1:
-        target = pc + 1 + insn.imm
-        if not 0 <= target < n:
-            raise _err("InvalidFunction", f"Invalid function at instruction {pc}", pc)
