@@ -81,23 +81,28 @@ def disassemble(executable: Executable) -> str:
                 return None, fn_by_key[key]
         return executable.syscall_names.get(key), None
 
+    # Second slots of lddw cannot carry a label: a jump there is printed as an offset.
+    skip, pc = set(), 0
+    while pc < n:
+        spec = table.get(insns[pc].opc)
+        if spec is not None and spec.form == Form.LDDW:
+            skip.add(pc + 1)
+            pc += 1
+        pc += 1
     # First pass: name every call and jump target.
-    skip = set()
     for pc, insn in enumerate(insns):
         if pc in skip:
             continue
         spec = table.get(insn.opc)
         if spec is None:
             continue
-        if spec.form == Form.LDDW:
-            skip.add(pc + 1)
-        elif spec.form == Form.CALL:
+        if spec.form == Form.CALL:
             _, target = callee(pc, insn)
-            if target is not None and 0 <= target < n:
+            if target is not None and 0 <= target < n and target not in skip:
                 labels.setdefault(target, f"function_{target}")
         elif spec.form in (Form.JA, Form.JUMP_IMM, Form.JUMP_REG):
             target = pc + 1 + insn.off
-            if 0 <= target < n:
+            if 0 <= target < n and target not in skip:
                 labels.setdefault(target, f"lbb_{target}")
 
     out: list[str] = []
