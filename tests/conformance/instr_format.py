@@ -10,8 +10,10 @@ parser's semantics, in particular:
   an empty input, no boundaries and status `ok` (the C struct is zero-initialised and
   `STATUS_OK == 0`).
 * `:` switches to the expected side and copies the input registers into the expected registers;
-  `rN=` after it sets an expected register. `op=`/`imm=`/... after `:` still change the input of
-  the pending case (the case is emitted only at the next `$` or at end of file).
+  `rN=` after it sets an expected register. `op=`/`imm=`/`input=`/`region_boundary=`/... after
+  `:` still change the input of the pending case, because a case is emitted only at the next `$`
+  (or at end of file). E.g. the `region_boundary=` lines in `load.instr` also apply to the lddw
+  case just before them (a `vfy` case, so it makes no difference there).
 * A case is emitted when the next `$` (or end of file) is reached while in the assert state; its
   line is the line of its own `$`.
 * `input=` also clears the region boundaries. `dst`/`src` are masked to 4 bits. Numbers are bare

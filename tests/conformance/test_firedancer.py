@@ -167,3 +167,32 @@ def test_divergence_and_bug_lists_name_real_cases():
     assert set(KNOWN_DIVERGENCES) <= CASE_IDS
     assert set(VM_BUGS_PENDING) <= CASE_IDS
     assert not set(KNOWN_DIVERGENCES) & set(VM_BUGS_PENDING)
+
+
+def test_parser_sticky_state_and_edges():
+    from .instr_format import InstrParseError, parse_instr
+
+    text = (
+        "dst=1 src=2 off=0000 # set before any case\n"
+        "$ op=07 imm=5 r1=10 : ok r1=15\n"
+        "$ op=0f r2 =3: ok  vfy\n"          # reuses dst/src/imm/r1; last status word wins
+        "input=0a0b region_boundary=1\n"
+        "$ op=05 off=ffff : err\n"
+        "input = 0c\n"
+        "$ op=18 imm=1122334455667788 :\n"   # no status word: inherits err; bare ':' = regs kept
+    )
+    a, b, c, d = parse_instr(text, "t")
+    assert (a.line, a.op, a.dst, a.src, a.imm, a.regs[1], a.status, a.expected_regs[1]) == \
+        (2, 0x07, 1, 2, 5, 0x10, "ok", 0x15)
+    assert (b.line, b.op, b.imm, b.regs[1], b.regs[2], b.status, b.status_word, b.force_exec) == \
+        (3, 0x0F, 5, 0x10, 3, "vfy", "vfy", True)
+    assert b.expected_regs == b.regs
+    # `input = 0c` comes after c's status but before the next `$`, so (as in the C runner, which
+    # emits a case only at the next `$`) it already applies to c, and clears its boundary.
+    assert (c.line, c.off_signed, c.input, c.region_boundaries, c.status) == (5, -1, b"\x0c", (), "err")
+    assert (d.line, d.input, d.region_boundaries, d.imm, d.status, d.off) == (7, b"\x0c", (), 0x1122334455667788, "err", 0xFFFF)
+    assert d.expected_regs == d.regs
+    assert build_text(d)[8:16] == encode(0, 0, 0, 0, 0x11223344)
+    for bad in ("$ o=1 : ok", "$ op=1 : vfyu", "$ op 1 : ok", "$ op=100 : ok", "$ r12=1 : ok", "$ = : ok"):
+        with pytest.raises(InstrParseError):
+            parse_instr(bad)
