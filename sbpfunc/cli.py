@@ -69,6 +69,20 @@ def asm_cmd(source: Path = typer.Argument(..., help="assembly source (.s)"),
     typer.echo(f"wrote {output} ({len(so)} bytes)")
 
 
+@app.command("build")
+def build_cmd(sources: list[Path] = typer.Argument(..., help="C sources (or .o objects)"),
+              output: Path = typer.Option(..., "-o", "--output", help="output shared object (.so)"),
+              cflags: Optional[str] = typer.Option(None, "--cflags",
+                                                   help="replace the default clang flags")):
+    """Compile C with stock clang (-target bpf) and link an SBPF v0 .so that Agave deploys."""
+    import shlex
+
+    from .toolchain.compiler import build
+
+    so = build([str(s) for s in sources], output, shlex.split(cflags) if cflags is not None else None)
+    typer.echo(f"wrote {output} ({len(so)} bytes)")
+
+
 @app.command("disasm")
 def disasm_cmd(program: Path = typer.Argument(..., help="shared object (.so)")):
     """Disassemble the text section of FILE.so."""
@@ -155,24 +169,23 @@ class _Tracer:
     """One line per executed instruction: pc, disassembly, registers before it runs."""
 
     def __init__(self, executable, out):
-        from .asm.disassembler import format_insn
-        from .vm.interpreter import decode_program
+        from .asm.disassembler import listing
 
         self.out = out
-        decoded = decode_program(executable)
-        self.lines = [format_insn(i, executable.version, lddw_value=i.imm) if s is not None else "?"
-                      for s, i in zip(decoded.specs, decoded.insns)]
+        self.lines = listing(executable)[1]
 
     def __call__(self, vm, pc, machine) -> None:
         regs = " ".join(f"r{i}={v:#x}" for i, v in enumerate(machine.regs))
-        text = self.lines[pc] if pc < len(self.lines) else "<end of text>"
+        text = self.lines.get(pc, "<end of text>")
         self.out.write(f"{pc:6d}  {text:<34} {regs}\n")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point: run the Typer app, turning expected errors into one-line messages."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int):
+            return rc
     except CliError as e:
         typer.echo(f"error: {e}", err=True)
         return 1

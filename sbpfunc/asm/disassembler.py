@@ -57,6 +57,17 @@ def format_insn(insn: Insn, version: SBPFVersion, *, target: str | None = None,
 
 def disassemble(executable: Executable) -> str:
     """The text section of `executable` in normal form."""
+    labels, lines = listing(executable)
+    out: list[str] = []
+    for pc in sorted(lines):
+        if pc in labels:
+            out.append(f"{labels[pc]}:")
+        out.append("    " + lines[pc])
+    return "\n".join(out) + "\n"
+
+
+def listing(executable: Executable) -> tuple[dict[int, str], dict[int, str]]:
+    """(labels by pc, instruction text by pc) — lddw second slots have no line."""
     text, version = executable.text, executable.version
     n = len(text) // INSN_SIZE
     insns = [Insn.decode(text, pc) for pc in range(n)]
@@ -105,12 +116,10 @@ def disassemble(executable: Executable) -> str:
             if 0 <= target < n and target not in skip:
                 labels.setdefault(target, f"lbb_{target}")
 
-    out: list[str] = []
+    lines: dict[int, str] = {}
     pc = 0
     while pc < n:
         insn = insns[pc]
-        if pc in labels:
-            out.append(f"{labels[pc]}:")
         spec = table.get(insn.opc)
         target = call_name = lddw = None
         if spec is not None:
@@ -121,6 +130,6 @@ def disassemble(executable: Executable) -> str:
                 call_name = name if name is not None else labels.get(tpc) if tpc is not None else None
             elif spec.form in (Form.JA, Form.JUMP_IMM, Form.JUMP_REG):
                 target = labels.get(pc + 1 + insn.off)
-        out.append("    " + format_insn(insn, version, target=target, call_name=call_name, lddw_value=lddw))
+        lines[pc] = format_insn(insn, version, target=target, call_name=call_name, lddw_value=lddw)
         pc += 2 if lddw is not None else 1
-    return "\n".join(out) + "\n"
+    return labels, lines
