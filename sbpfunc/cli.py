@@ -146,6 +146,37 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
         raise typer.Exit(2)
 
 
+@app.command("exec")
+def exec_cmd(case_file: Path = typer.Argument(..., help="case file (fixtures/cases/NAME.json)"),
+             as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+             module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate")):
+    """Run one case (instructions executed atomically, like a transaction without fees).
+
+    Exit status: 0 when the result matches the case's `expected` (or it has none), 1 when it differs.
+    """
+    from .testing.cases import diff, load_case, run_case
+
+    if module:
+        _fail("--module: SBPFunc modules are not available yet")
+    case = load_case(case_file)
+    actual = run_case(case)
+    expected = case.expected
+    if as_json:
+        typer.echo(json.dumps(actual, indent=2))
+    else:
+        status = "success" if actual["success"] else f"failed: {actual['error']}"
+        typer.echo(f"case {case.name}: {status}; {actual['compute_units_consumed']} compute units")
+        for line in actual["logs"]:
+            typer.echo(f"  {line}")
+        if expected is not None:
+            problems = diff(expected, actual)
+            typer.echo("matches expected" if not problems else "DIFFERS from expected:")
+            for p in problems:
+                typer.echo(f"  {p}")
+    if expected is not None and diff(expected, actual):
+        raise typer.Exit(1)
+
+
 class _RunContext:
     """What a bare `run` gives syscalls: the meter and a log collector."""
 
