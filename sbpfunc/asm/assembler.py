@@ -101,6 +101,9 @@ class AsmProgram:
         from ..elf.writer import LinkImage, Reloc
 
         relocs = [Reloc(".text", pc * INSN_SIZE, "syscall", symbol=name) for pc, name in self.calls]
+        names = {pc: name for name, pc in self.functions.items()}
+        relocs += [Reloc(".text", pc * INSN_SIZE, "call", symbol=names.get(t, f"function_{t}"), addend=t * INSN_SIZE)
+                   for pc, t in self.internal_calls if t == pc]
         relocs += [Reloc(".text", pc * INSN_SIZE, "addr", target_section=".rodata") for pc in self.rodata_refs]
         relocs.sort(key=lambda r: r.offset)
         return LinkImage(text=self.text, rodata=self.rodata, entry_offset=self.entry_pc * INSN_SIZE,

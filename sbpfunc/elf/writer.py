@@ -51,7 +51,7 @@ class Reloc:
 
     section: str  # ".text" or ".data.rel.ro" (".rodata" also accepted for "ptr")
     offset: int  # byte offset within that section (for .text: the lddw / call slot)
-    kind: str  # "addr" | "syscall" | "ptr"
+    kind: str  # "addr" | "syscall" | "ptr" | "call"
     symbol: str = ""
     target_section: str = ""
     addend: int = 0
@@ -91,7 +91,7 @@ def _check_common(image: LinkImage) -> None:
         if not (0 <= off < len(image.text)) or off % 8:
             raise WriterError(f"function {name!r} at {off:#x} is not an instruction in .text")
     for r in image.relocs:
-        if r.kind not in ("addr", "syscall", "ptr"):
+        if r.kind not in ("addr", "syscall", "ptr", "call"):
             raise WriterError(f"unknown relocation kind {r.kind!r}")
 
 
@@ -144,7 +144,22 @@ def _apply(image: LinkImage, sections: dict[str, bytearray], addrs: dict[str, in
                 buf[off + 4:off + 8] = hash_symbol_name(r.symbol).to_bytes(4, "little")
             else:
                 buf[off + 4:off + 8] = b"\xff\xff\xff\xff"
-                imports.append((addrs[TEXT] + off, r.symbol))
+                imports.append((addrs[TEXT] + off, r.symbol, None))
+        elif r.kind == "call":
+            # An internal call whose pc-relative imm would be -1 (a call to itself) is read by
+            # the v0 loader as an unrelocated import; it is emitted as R_BPF_64_32 against a
+            # defined function symbol instead (target byte offset in `addend`).
+            if r.section != TEXT or off < 0 or off % 8 or off + 8 > len(buf) or buf[off] != CALL_IMM:
+                raise WriterError(f"no call at .text+{off:#x}")
+            if not r.symbol or not (0 <= r.addend < len(buf)) or r.addend % 8:
+                raise WriterError(f"call relocation at .text+{off:#x} needs a symbol and a target offset")
+            if v3:
+                rel = r.addend // 8 - off // 8 - 1
+                buf[off + 1] = (buf[off + 1] & 0x0F) | 0x10  # src = 1: pc-relative internal call
+                buf[off + 4:off + 8] = (rel & 0xFFFF_FFFF).to_bytes(4, "little")
+            else:
+                buf[off + 4:off + 8] = b"\xff\xff\xff\xff"
+                imports.append((addrs[TEXT] + off, r.symbol, r.addend))
         else:  # ptr
             if r.section == TEXT:
                 raise WriterError("a 'ptr' relocation must patch a data slot, not .text")
@@ -201,9 +216,12 @@ def _write_v0(image: LinkImage) -> bytes:
     # dynamic symbols: null, entrypoint, one undefined symbol per imported name (first use order)
     dynstr = S.StringTable()
     import_names: list[str] = []
-    for _, name in sorted(imports, key=lambda t: t[0]):
+    defined: dict[str, int] = {}
+    for _, name, target in sorted(imports, key=lambda t: t[0]):
         if name not in import_names:
             import_names.append(name)
+        if target is not None:
+            defined[name] = target
     funcs = _function_symbols(image)
     entry_size = next(size for name, off, size in funcs if off == image.entry_offset)
     TEXT_SHNDX = 1
@@ -214,6 +232,11 @@ def _write_v0(image: LinkImage) -> bytes:
     sym_index: dict[str, int] = {}
     for name in import_names:
         sym_index[name] = len(dynsym)
+        if name in defined:
+            dynsym.append(S.build(S.Elf64_Sym, st_name=dynstr.add(name),
+                                  st_info=S.st_info(S.STB_GLOBAL, S.STT_FUNC), st_other=S.STV_DEFAULT,
+                                  st_shndx=TEXT_SHNDX, st_value=text_addr + defined[name], st_size=0))
+            continue
         dynsym.append(S.build(S.Elf64_Sym, st_name=dynstr.add(name),
                               st_info=S.st_info(S.STB_GLOBAL, S.STT_NOTYPE), st_other=S.STV_DEFAULT,
                               st_shndx=S.SHN_UNDEF, st_value=0, st_size=0))
@@ -221,7 +244,7 @@ def _write_v0(image: LinkImage) -> bytes:
     dynstr_bytes = bytes(dynstr)
 
     rels = [S.build(S.Elf64_Rel, r_offset=o, r_info=S.r_info(0, S.R_BPF_64_RELATIVE)) for o in relative]
-    rels += [S.build(S.Elf64_Rel, r_offset=o, r_info=S.r_info(sym_index[n], S.R_BPF_64_32)) for o, n in imports]
+    rels += [S.build(S.Elf64_Rel, r_offset=o, r_info=S.r_info(sym_index[n], S.R_BPF_64_32)) for o, n, _ in imports]
     rel_bytes = b"".join(rels)
     textrel = bool(imports) or any(r.kind == "addr" for r in image.relocs)
 

@@ -138,6 +138,9 @@ def link(objects: list[ObjectFile], *, entry: str = "entrypoint", e_machine: int
                         raise LinkError(f"{obj.path}: call to {sym.name}, which is data")
                     rel_imm = dest // 8 - at // 8 - 1
                     buf[at + 4:at + 8] = (rel_imm & 0xFFFFFFFF).to_bytes(4, "little")
+                    if rel_imm == -1:  # a call to itself: imm -1 would read as an import
+                        relocs.append(Reloc(TEXT, at, "call", symbol=sym.name or f"function_{dest // 8}",
+                                            addend=dest))
                 elif rel.type == S.R_BPF_64_64 and base.category == TEXT:
                     if at % 8 or buf[at] != 0x18:
                         raise LinkError(f"{obj.path}: R_BPF_64_64 at {sec.name}+{rel.offset:#x} is not an lddw")

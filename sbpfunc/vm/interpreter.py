@@ -162,8 +162,10 @@ def _overrun():
     raise E.ExecutionOverrun()
 
 
-def _invalid():
-    raise E.InvalidInstruction()
+def _unsupported():
+    """Slots without an opcode of this version (lddw second halves reached by callx): sbpf's
+    interpreter falls into its catch-all arm."""
+    raise E.UnsupportedInstruction()
 
 
 @dataclass
@@ -216,7 +218,7 @@ class Machine:
         ops = []
         for pc, (spec, insn) in enumerate(zip(decoded.specs, decoded.insns)):
             if spec is None:  # lddw second slot, or an opcode the verifier would reject
-                ops.append(_invalid)
+                ops.append(_unsupported)
                 continue
             imm = insn.imm
             nxt = pc + (2 if spec.kind == Kind.LDDW else 1)

@@ -69,15 +69,7 @@ if not WRITER_VERSIONS:
 # Cases whose *program* as built by our toolchain differs from what the assembly means (Agave runs
 # the ELF correctly; our loader + VM agree with Agave on the ELF). When Agave disagrees with the spec
 # instead, Agave wins and the case itself is fixed, so nothing of that kind is listed here.
-LITESVM_KNOWN_DIFFERENCES: dict[str, str] = {
-    "v0_self_call_first_insn": (
-        "toolchain bug: `f: call f` assembles to the pc-relative imm -1, which the v0 loader "
-        "treats as the unrelocated-syscall placeholder, so the ELF runs 'unsupported BPF "
-        "instruction' after 1 instruction instead of recursing (CallDepthExceeded after 64). "
-        "AsmProgram.to_link_image / the ELF writer must emit an R_BPF_64_32 relocation against a "
-        "defined STT_FUNC .dynsym symbol for such a call (the loader then keys it by "
-        "murmur3(target pc)); the in-memory executable is right"),
-}
+LITESVM_KNOWN_DIFFERENCES: dict[str, str] = {}
 
 _KIND_BY_TEXT = {text: kind for kind, text in cases.FIXED_MESSAGES.items()}
 

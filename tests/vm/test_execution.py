@@ -38,17 +38,7 @@ harness = _load("sbpfunc_tests_litesvm_harness", _HERE.parent / "differential" /
 
 # Cases where our VM disagrees with Agave (a VM bug, reported to the VM's owners): name -> reason.
 # Each is run as xfail(strict=True), so fixing the VM makes the suite say so.
-_LDDW_SLOT_BUG = (
-    "executing the second slot of an lddw (reached by callx) raises InvalidInstruction; Agave "
-    "(sbpf 0.21 interpreter `_ => UnsupportedInstruction` arm, and LiteSVM's JIT) raises "
-    "UnsupportedInstruction, counted ('unsupported BPF instruction'). Fix: in "
-    "sbpfunc/vm/interpreter.py Machine.__init__, give slots without an OpSpec an op that raises "
-    "E.UnsupportedInstruction instead of `_invalid` (InvalidInstruction is only for a bad le/be "
-    "width, which the verifier already rejects)")
-VM_BUGS_PENDING: dict[str, str] = {
-    "v0_callx_into_lddw_second_slot": _LDDW_SLOT_BUG,
-    "v0_callx_into_lddw_second_slot_later": _LDDW_SLOT_BUG,
-}
+VM_BUGS_PENDING: dict[str, str] = {}
 
 
 class LoggingMeter(BudgetMeter):
