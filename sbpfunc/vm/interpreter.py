@@ -55,6 +55,11 @@ class BudgetMeter:
 
     def __init__(self, budget: int):
         self.remaining = budget
+        self.logs: list[str] = []
+
+    def log(self, message: str) -> None:
+        """Syscalls log through their context; a bare meter just keeps the lines."""
+        self.logs.append(message)
 
     def consume(self, amount: int) -> None:
         self.remaining = max(0, self.remaining - amount)
