@@ -165,8 +165,19 @@ static inline uint64_t sol_strlen(const char *s) {
   return n;
 }
 #define sol_log(s) sol_log_((s), sol_strlen(s))
-#define sol_panic() sol_panic_(__FILE__, sizeof(__FILE__) - 1, __LINE__, 0)
+/* __FILE_NAME__ (not __FILE__) keeps the build path out of the binary: builds are reproducible. */
+#define sol_panic() sol_panic_(__FILE_NAME__, sizeof(__FILE_NAME__) - 1, __LINE__, 0)
 #define sol_assert(expr) do { if (!(expr)) sol_panic(); } while (0)
+
+/* Little-endian reads from unaligned bytes (instruction data has no alignment guarantee). */
+static inline uint64_t sol_read_u64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static inline uint32_t sol_read_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
 
 static inline void sol_memcpy(void *dst, const void *src, uint64_t n) { sol_memcpy_(dst, src, n); }
 static inline void sol_memset(void *dst, uint8_t c, uint64_t n) { sol_memset_(dst, c, n); }
