@@ -69,6 +69,7 @@ class InvokeContext:
         self.config = config or ExecutionConfig()
         self.syscalls = programs.syscalls
         self.heap_allocators: list = []  # per-VM bump allocator state for sol_alloc_free_
+        self.serialized_inputs: list = []  # per-VM `Serialized` input (CPI reads original data lengths)
         self.account_source: Callable[[Pubkey], Account | None] | None = None
 
     # --- VM context object ------------------------------------------------------------------------
@@ -95,6 +96,7 @@ class InvokeContext:
         ctx = InstructionContext(program_index, accounts, bytes(data), tx.stack_height + 1)
         tx.push(ctx)
         program_id = tx.keys[program_index]
+        tx.return_data = (program_id, b"")  # Agave clears return data when any instruction starts
         self.log(program_invoke(str(program_id), ctx.stack_height))
         try:
             self._execute(ctx, program_id)
@@ -152,10 +154,12 @@ class InvokeContext:
         input_region = regions[-1]
         regs = vm.initial_registers(serialized.instruction_data_vaddr)
         self.heap_allocators.append(None)
+        self.serialized_inputs.append(serialized)
         try:
             result = vm.execute(regs)
         finally:
             self.heap_allocators.pop()
+            self.serialized_inputs.pop()
         serialized.buffer = input_region.data
         remaining = self.meter.get_remaining()
         self.log(program_consumed(str(program_id), prev - remaining, prev))
