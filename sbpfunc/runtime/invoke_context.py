@@ -96,26 +96,28 @@ class InvokeContext:
         ctx = InstructionContext(program_index, accounts, bytes(data), tx.stack_height + 1)
         tx.push(ctx)
         program_id = tx.keys[program_index]
+        builtin = self.builtins.get(program_id)
+        if builtin is None and tx.accounts[program_index].owner not in BPF_LOADERS:
+            # Agave resolves the program's loader before logging anything.
+            tx.stack.pop()
+            raise InstructionError("UnsupportedProgramId")
         tx.return_data = (program_id, b"")  # Agave clears return data when any instruction starts
         self.log(program_invoke(str(program_id), ctx.stack_height))
         try:
-            self._execute(ctx, program_id)
+            if builtin is not None:
+                self._consume_builtin(builtin.compute_units)
+                builtin.process(self)
+            else:
+                self._execute(ctx, program_id)
         except InstructionError as err:
             self.log(program_failure(str(program_id), str(err)))
             tx.stack.pop()
             raise
         self.log(program_success(str(program_id)))
-        tx.pop()
+        tx.pop()  # an unbalanced instruction fails after its success line, as in Agave
 
     def _execute(self, ctx: InstructionContext, program_id: Pubkey) -> None:
-        builtin = self.builtins.get(program_id)
-        if builtin is not None:
-            self._consume_builtin(builtin.compute_units)
-            builtin.process(self)
-            return
         program = self.tx.accounts[ctx.program_id_index]
-        if program.owner not in BPF_LOADERS or not program.executable:
-            raise InstructionError("UnsupportedProgramId")
         try:
             loaded = self.programs.load(program_id, program, self._lookup_anywhere)
         except ProgramLoadError as e:
@@ -140,14 +142,15 @@ class InvokeContext:
         tx = self.tx
         serialized = serialize_parameters(tx, ctx, loaded.aligned)
         exe = loaded.executable
-        prev = self.meter.get_remaining()
+        prev = self.meter.get_remaining()  # "of B": taken before the heap charge
         heap_size = self.config.heap_size
         heap_cost = ((heap_size + DEFAULT_HEAP_SIZE - 1) // DEFAULT_HEAP_SIZE - 1) * HEAP_COST_PER_32K
         try:
             self.meter.consume_checked(heap_cost)
         except SyscallError:
-            raise InstructionError("ProgramEnvironmentSetupFailure", message="Failed to create SBF VM: "
-                                   "Computational budget exceeded") from None
+            self.log("Failed to create SBF VM: Computational budget exceeded")
+            raise InstructionError("ProgramEnvironmentSetupFailure") from None
+        initial = self.meter.get_remaining()  # "consumed A": excludes the heap charge
         regions = standard_regions(exe, input_data=serialized.buffer, heap_size=heap_size,
                                    config=self.config.vm_config)
         vm = EbpfVm(exe, regions, self, self.config.vm_config)
@@ -162,10 +165,10 @@ class InvokeContext:
             self.serialized_inputs.pop()
         serialized.buffer = input_region.data
         remaining = self.meter.get_remaining()
-        self.log(program_consumed(str(program_id), prev - remaining, prev))
-        ret_program, ret_data = tx.return_data
-        if ret_data:
-            self.log(program_return(str(ret_program), base64.b64encode(ret_data).decode()))
+        self.log(program_consumed(str(program_id), initial - remaining, prev))
+        _, ret_data = tx.return_data
+        if ret_data:  # Agave names the running program here, whoever set the data
+            self.log(program_return(str(program_id), base64.b64encode(ret_data).decode()))
         err = result.error
         if err is not None:
             if isinstance(err, SyscallError):

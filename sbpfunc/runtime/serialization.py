@@ -144,7 +144,6 @@ def _apply_data(acct, data: bytes) -> None:
     """Copy data back if the program may change it; otherwise it must be unchanged."""
     try:
         acct.can_data_be_resized(len(data))
-        acct.can_data_be_changed()
     except InstructionError:
         if bytes(acct.data) != data:
             raise

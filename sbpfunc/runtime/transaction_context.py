@@ -164,8 +164,6 @@ class BorrowedAccount:
             raise InstructionError("ExternalAccountLamportSpend")
         if not self.is_writable:
             raise InstructionError("ReadonlyLamportChange")
-        if self._account.executable:
-            raise InstructionError("ExecutableLamportChange")
         self._account.lamports = lamports
 
     def checked_add_lamports(self, amount: int) -> None:
@@ -179,6 +177,7 @@ class BorrowedAccount:
         self.set_lamports(self._account.lamports - amount)
 
     def can_data_be_resized(self, new_length: int) -> None:
+        """Agave 4.1: length checks, then `can_data_be_changed` (no executable checks)."""
         old = len(self._account.data)
         if new_length != old and not self.is_owned_by_current_program():
             raise InstructionError("AccountDataSizeChanged")
@@ -186,10 +185,9 @@ class BorrowedAccount:
             raise InstructionError("InvalidRealloc")
         if self.tx.resize_delta + (new_length - old) > MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION:
             raise InstructionError("MaxAccountsDataAllocationsExceeded")
+        self.can_data_be_changed()
 
     def can_data_be_changed(self) -> None:
-        if self._account.executable:
-            raise InstructionError("ExecutableDataModified")
         if not self.is_writable:
             raise InstructionError("ReadonlyDataModified")
         if not self.is_owned_by_current_program():
@@ -197,13 +195,11 @@ class BorrowedAccount:
 
     def set_data_from_slice(self, data: bytes) -> None:
         self.can_data_be_resized(len(data))
-        self.can_data_be_changed()
         self.tx.resize_delta += len(data) - len(self._account.data)
         self._account.data[:] = data
 
     def set_data_length(self, new_length: int) -> None:
         self.can_data_be_resized(new_length)
-        self.can_data_be_changed()
         old = len(self._account.data)
         if new_length == old:
             return
