@@ -229,12 +229,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 130
-    except Exception as e:  # click usage errors and anything unexpected: still one line
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            typer.echo(f"error: {e.format_message()}", err=True)
-            return e.exit_code
+    except Exception as e:  # usage errors and anything unexpected: still one line
+        fmt = getattr(e, "format_message", None)  # typer's (vendored click) usage exceptions
+        if callable(fmt):
+            if fmt():
+                typer.echo(f"error: {fmt()}", err=True)
+            return int(getattr(e, "exit_code", 2))
         typer.echo(f"error: internal error: {type(e).__name__}: {e}", err=True)
         return 1
     return 0
