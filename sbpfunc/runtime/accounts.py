@@ -49,3 +49,20 @@ class Account:
 
     def to_solders(self) -> SoldersAccount:
         return SoldersAccount(self.lamports, bytes(self.data), self.owner, self.executable, self.rent_epoch)
+
+
+# Accounts every cluster has from genesis: builtin programs are native-loader accounts whose
+# data is the program's name (LiteSVM shows the same bytes to a program that reads them).
+NATIVE_PROGRAM_NAMES = {
+    SYSTEM_PROGRAM_ID: b"system_program",
+    COMPUTE_BUDGET_ID: b"compute_budget_program",
+    BPF_LOADER_UPGRADEABLE_ID: b"solana_bpf_loader_upgradeable_program",
+    BPF_LOADER_ID: b"solana_bpf_loader_program",
+    BPF_LOADER_DEPRECATED_ID: b"solana_bpf_loader_deprecated_program",
+}
+
+
+def genesis_account(key: Pubkey) -> Account | None:
+    """The account a fresh cluster holds at `key` for builtin programs, else None."""
+    name = NATIVE_PROGRAM_NAMES.get(key)
+    return None if name is None else Account(1, bytearray(name), NATIVE_LOADER_ID, True)

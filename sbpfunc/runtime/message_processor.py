@@ -20,7 +20,9 @@ from .accounts import (
     LOADER_V4_ID,
     NATIVE_LOADER_ID,
     SYSTEM_PROGRAM_ID,
+    SYSVAR_OWNER_ID,
     Account,
+    genesis_account,
 )
 from .compute import ComputeMeter
 from .errors import InstructionError
@@ -102,7 +104,9 @@ def process_instructions(instructions: list[Ix], accounts: dict[Pubkey, Account]
     extra = extra_accounts or {}
 
     def load(key: Pubkey) -> Account:
-        acct = accounts.get(key) or extra.get(key)
+        acct = accounts.get(key) or extra.get(key) or genesis_account(key)
+        if acct is None and sysvars is not None and sysvars.get(key) is not None:
+            acct = Account(1, bytearray(sysvars.get(key)), SYSVAR_OWNER_ID, False)
         return acct.copy() if acct is not None else Account(0)
 
     tx = TransactionContext(keys, [load(k) for k in keys])

@@ -80,7 +80,8 @@ def account_json(key: Pubkey, a: Account) -> dict:
             "owner": str(a.owner), "executable": a.executable}
 
 
-def result_json(case: Case, result: ExecutionResult, accounts_order: list[Pubkey]) -> dict:
+def result_json(case: Case, result: ExecutionResult, accounts_order: list[Pubkey],
+                pre: dict[Pubkey, Account] | None = None) -> dict:
     err = None
     if result.error is not None:
         err = {"index": result.error[0], "kind": result.error[1].kind}
@@ -89,7 +90,8 @@ def result_json(case: Case, result: ExecutionResult, accounts_order: list[Pubkey
         ret = {"program_id": str(result.return_data[0]), "data": result.return_data[1].hex()}
     return {"success": result.success, "error": err, "logs": result.logs,
             "compute_units_consumed": result.compute_units_consumed, "return_data": ret,
-            "accounts": [account_json(k, result.accounts[k]) for k in accounts_order]}
+            "accounts": [account_json(k, result.accounts[k] if k in result.accounts else (pre or {})[k])
+                         for k in accounts_order]}
 
 
 def run_case(case: Case, *, syscalls=None, config: ExecutionConfig | None = None) -> dict:
@@ -138,7 +140,7 @@ def run_case(case: Case, *, syscalls=None, config: ExecutionConfig | None = None
     result = process_instructions(instructions, accounts, programs=programs, builtins=default_builtins(),
                                   compute_unit_limit=limit, sysvars=sysvars, extra_accounts=extra,
                                   config=config)
-    return result_json(case, result, order)
+    return result_json(case, result, order, accounts)
 
 
 def diff(expected: dict, actual: dict) -> list[str]:
