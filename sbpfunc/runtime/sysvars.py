@@ -20,6 +20,7 @@ EPOCH_SCHEDULE_ID = Pubkey.from_string("SysvarEpochSchedu1e111111111111111111111
 EPOCH_REWARDS_ID = Pubkey.from_string("SysvarEpochRewards1111111111111111111111111")
 LAST_RESTART_SLOT_ID = Pubkey.from_string("SysvarLastRestartS1ot1111111111111111111111")
 INSTRUCTIONS_ID = Pubkey.from_string("Sysvar1nstructions1111111111111111111111111")
+STAKE_HISTORY_ID = Pubkey.from_string("SysvarStakeHistory1111111111111111111111111")
 
 Clock = c.Struct("slot" / c.Int64ul, "epoch_start_timestamp" / c.Int64sl, "epoch" / c.Int64ul,
                  "leader_schedule_epoch" / c.Int64ul, "unix_timestamp" / c.Int64sl)
@@ -58,7 +59,9 @@ class SysvarCache:
     """Raw sysvar bytes by id."""
 
     data: dict[Pubkey, bytes] = field(default_factory=lambda: {
-        CLOCK_ID: DEFAULT_CLOCK, RENT_ID: DEFAULT_RENT, EPOCH_SCHEDULE_ID: DEFAULT_EPOCH_SCHEDULE})
+        CLOCK_ID: DEFAULT_CLOCK, RENT_ID: DEFAULT_RENT, EPOCH_SCHEDULE_ID: DEFAULT_EPOCH_SCHEDULE,
+        # LiteSVM's other zero-valued sysvars (EpochRewards is 81 bytes of bincode zeros)
+        EPOCH_REWARDS_ID: bytes(81), LAST_RESTART_SLOT_ID: bytes(8), STAKE_HISTORY_ID: bytes(8)})
 
     def get(self, sysvar_id: Pubkey) -> bytes | None:
         return self.data.get(sysvar_id)
