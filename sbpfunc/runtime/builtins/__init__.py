@@ -6,6 +6,7 @@ from solders.pubkey import Pubkey
 
 from ..accounts import COMPUTE_BUDGET_ID
 from ..invoke_context import BuiltinProgram
+from .system import SYSTEM_PROGRAM
 
 COMPUTE_BUDGET_UNITS = 150
 
@@ -16,11 +17,8 @@ def _compute_budget(ic) -> None:
 
 
 def default_builtins() -> dict[Pubkey, BuiltinProgram]:
-    """The builtins a transaction can invoke: compute budget, plus the system program."""
-    builtins = {COMPUTE_BUDGET_ID: BuiltinProgram("compute_budget", _compute_budget, COMPUTE_BUDGET_UNITS)}
-    try:
-        from .system import SYSTEM_PROGRAM
-    except ImportError:  # pragma: no cover - the system program is being written
-        return builtins
-    builtins[SYSTEM_PROGRAM.program_id] = SYSTEM_PROGRAM.builtin
-    return builtins
+    """The builtins a transaction can invoke: compute budget and the system program."""
+    return {
+        COMPUTE_BUDGET_ID: BuiltinProgram("compute_budget", _compute_budget, COMPUTE_BUDGET_UNITS),
+        SYSTEM_PROGRAM.program_id: SYSTEM_PROGRAM.builtin,
+    }
