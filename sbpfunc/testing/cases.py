@@ -96,7 +96,7 @@ def result_json(case: Case, result: ExecutionResult, accounts_order: list[Pubkey
 
 def run_case(case: Case, *, syscalls=None, config: ExecutionConfig | None = None) -> dict:
     """Execute the case; returns a dict shaped like `case.expected`."""
-    from ..syscalls.core import runtime_registry
+    from ..runtime.syscall_set import default_registry
 
     raw = case.raw
     accounts: dict[Pubkey, Account] = {}
@@ -136,7 +136,7 @@ def run_case(case: Case, *, syscalls=None, config: ExecutionConfig | None = None
                  for m in ix.get("accounts", [])]
         instructions.append(Ix(_pubkey(ix["program_id"], where), metas, _hex(ix.get("data", ""), where)))
     limit = int(raw.get("compute_unit_limit", 200_000 * max(1, len(instructions))))
-    programs = ProgramCache(syscalls if syscalls is not None else runtime_registry())
+    programs = ProgramCache(syscalls if syscalls is not None else default_registry())
     result = process_instructions(instructions, accounts, programs=programs, builtins=default_builtins(),
                                   compute_unit_limit=limit, sysvars=sysvars, extra_accounts=extra,
                                   config=config)

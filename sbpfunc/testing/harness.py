@@ -49,10 +49,10 @@ class InstructionResult:
 class Harness:
     def __init__(self, *, compute_unit_limit: int = 200_000, syscalls=None, log_bytes_limit: int | None = 10_000,
                  engine: str = "interpreter"):
-        from ..syscalls.core import runtime_registry
+        from ..runtime.syscall_set import default_registry
 
         self.compute_unit_limit = compute_unit_limit
-        self.programs = ProgramCache(syscalls if syscalls is not None else runtime_registry())
+        self.programs = ProgramCache(syscalls if syscalls is not None else default_registry())
         self.program_accounts: dict[Pubkey, Account] = {}
         self.extra_accounts: dict[Pubkey, Account] = {}
         self.sysvars = SysvarCache()
