@@ -107,7 +107,8 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
             max_cu: int = typer.Option(200_000, "--max-cu", help="compute budget"),
             trace: bool = typer.Option(False, "--trace", help="print every executed instruction"),
             as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
-            sbpf_version: int = typer.Option(0, "--sbpf-version", help="SBPF version for .s files")):
+            sbpf_version: int = typer.Option(0, "--sbpf-version", help="SBPF version for .s files"),
+            module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate")):
     """Run the entrypoint with r1 pointing at the input region.
 
     Exit status: 0 when the program exits normally, 2 when it faults, 1 when it cannot be loaded.
@@ -123,7 +124,15 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
         input_data = bytes.fromhex(input_hex)
     except ValueError:
         _fail("--input is not valid hex")
-    exe = _load_program(program, _version(sbpf_version), logging_registry())
+    syscalls = logging_registry()
+    if module:
+        from .syscalls.core import LOGGING_SYSCALLS
+        from .syscalls.modules import SBPFuncRegistry, StaticActivation, load_module
+
+        loaded = [load_module(m) for m in module]
+        syscalls = SBPFuncRegistry(LOGGING_SYSCALLS, loaded,
+                                   StaticActivation([m.sha256 for m in loaded])).registry_at(0)
+    exe = _load_program(program, _version(sbpf_version), syscalls)
     context = _RunContext(ComputeMeter(max_cu), LogCollector(None))
     vm = EbpfVm(exe, standard_regions(exe, input_data=input_data), context)
     if trace:
@@ -154,12 +163,15 @@ def exec_cmd(case_file: Path = typer.Argument(..., help="case file (fixtures/cas
 
     Exit status: 0 when the result matches the case's `expected` (or it has none), 1 when it differs.
     """
+    from .runtime.syscall_set import sbpfunc_registry
+    from .syscalls.modules import load_module
     from .testing.cases import diff, load_case, run_case
 
-    if module:
-        _fail("--module: SBPFunc modules are not available yet")
     case = load_case(case_file)
-    actual = run_case(case)
+    syscalls = None
+    if module:
+        syscalls = sbpfunc_registry([load_module(m) for m in module]).registry_at(0)
+    actual = run_case(case, syscalls=syscalls)
     expected = case.expected
     if as_json:
         typer.echo(json.dumps(actual, indent=2))

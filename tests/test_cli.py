@@ -100,3 +100,18 @@ def test_console_script_never_prints_a_traceback(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_exec_golden_case_json_and_diff(tmp_path, capsys):
+    case = ROOT / "fixtures/cases/cpi_transfer_pda.json"
+    rc, out, _ = run(["exec", case, "--json"], capsys)
+    expected = json.loads(case.read_text())["expected"]
+    assert rc == 0 and json.loads(out) == expected
+    changed = json.loads(case.read_text())
+    changed["expected"]["compute_units_consumed"] += 1
+    changed["programs"] = {k: {**v, "path": str((case.parent / v["path"]).resolve())}
+                           for k, v in changed["programs"].items()}
+    bad = tmp_path / "bad_case.json"
+    bad.write_text(json.dumps(changed))
+    rc, out, _ = run(["exec", bad], capsys)
+    assert rc == 1 and "DIFFERS from expected" in out and "compute_units_consumed" in out
