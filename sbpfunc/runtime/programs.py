@@ -69,10 +69,11 @@ def upgradeable_accounts(program_id: Pubkey, elf: bytes, *, slot: int = 0, lampo
     return program, pda, Account(lamports, header + elf, BPF_LOADER_UPGRADEABLE_ID, False)
 
 
-def elf_of(program: Account, lookup) -> bytes:
-    """The ELF bytes of a program account; `lookup(pubkey) -> Account | None` finds programdata."""
+def elf_of(program: Account, lookup) -> memoryview:
+    """The ELF bytes of a program account (a view, not a copy); `lookup(pubkey) -> Account | None`
+    finds the programdata account."""
     if program.owner in (BPF_LOADER_ID, BPF_LOADER_DEPRECATED_ID):
-        return bytes(program.data)
+        return memoryview(program.data)
     if program.owner == BPF_LOADER_UPGRADEABLE_ID:
         try:
             pda = Pubkey.from_bytes(UpgradeableProgram.parse(bytes(program.data[:36])).programdata_address)
@@ -81,7 +82,7 @@ def elf_of(program: Account, lookup) -> bytes:
         data = lookup(pda)
         if data is None or len(data.data) < PROGRAMDATA_METADATA_SIZE:
             raise ProgramLoadError("Program is not deployed")
-        return bytes(data.data[PROGRAMDATA_METADATA_SIZE:])
+        return memoryview(data.data)[PROGRAMDATA_METADATA_SIZE:]
     raise ProgramLoadError("Unsupported program id")
 
 
@@ -91,10 +92,17 @@ class ProgramCache:
     def __init__(self, syscalls):
         self.syscalls = syscalls
         self._by_key: dict[tuple, LoadedProgram] = {}
+        self._last: dict[bytes, tuple[bytes, LoadedProgram]] = {}  # program id -> (elf, program)
 
     def load(self, program_id: Pubkey, program: Account, lookup) -> LoadedProgram:
         elf = elf_of(program, lookup)
-        key = (bytes(program_id), hashlib.sha256(elf).digest(), id(self.syscalls))
+        pid = bytes(program_id)
+        last = self._last.get(pid)
+        # Fast path: the same ELF as last time (a byte comparison, far cheaper than hashing).
+        if last is not None and last[1].loader == program.owner and len(last[0]) == len(elf) and last[0] == elf:
+            return last[1]
+        elf = bytes(elf)
+        key = (pid, hashlib.sha256(elf).digest(), program.owner)
         hit = self._by_key.get(key)
         if hit is None:
             try:
@@ -102,4 +110,5 @@ class ProgramCache:
             except (ElfError, VerifierError) as e:
                 raise ProgramLoadError(str(e)) from None
             hit = self._by_key[key] = LoadedProgram(exe, program.owner)
+        self._last[pid] = (elf, hit)
         return hit
