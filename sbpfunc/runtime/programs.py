@@ -69,11 +69,12 @@ def upgradeable_accounts(program_id: Pubkey, elf: bytes, *, slot: int = 0, lampo
     return program, pda, Account(lamports, header + elf, BPF_LOADER_UPGRADEABLE_ID, False)
 
 
-def elf_of(program: Account, lookup) -> memoryview:
-    """The ELF bytes of a program account (a view, not a copy); `lookup(pubkey) -> Account | None`
-    finds the programdata account."""
+def elf_holder(program: Account, lookup) -> tuple[bytearray, int]:
+    """(data of the account holding the ELF, offset of the ELF in it).
+
+    `lookup(pubkey) -> Account | None` finds the programdata account of upgradeable programs."""
     if program.owner in (BPF_LOADER_ID, BPF_LOADER_DEPRECATED_ID):
-        return memoryview(program.data)
+        return program.data, 0
     if program.owner == BPF_LOADER_UPGRADEABLE_ID:
         try:
             pda = Pubkey.from_bytes(UpgradeableProgram.parse(bytes(program.data[:36])).programdata_address)
@@ -82,8 +83,14 @@ def elf_of(program: Account, lookup) -> memoryview:
         data = lookup(pda)
         if data is None or len(data.data) < PROGRAMDATA_METADATA_SIZE:
             raise ProgramLoadError("Program is not deployed")
-        return memoryview(data.data)[PROGRAMDATA_METADATA_SIZE:]
+        return data.data, PROGRAMDATA_METADATA_SIZE
     raise ProgramLoadError("Unsupported program id")
+
+
+def elf_of(program: Account, lookup) -> bytes:
+    """The ELF bytes of a program account."""
+    data, offset = elf_holder(program, lookup)
+    return bytes(data[offset:])
 
 
 class ProgramCache:
@@ -95,13 +102,14 @@ class ProgramCache:
         self._last: dict[bytes, tuple[bytes, LoadedProgram]] = {}  # program id -> (elf, program)
 
     def load(self, program_id: Pubkey, program: Account, lookup) -> LoadedProgram:
-        elf = elf_of(program, lookup)
+        holder, offset = elf_holder(program, lookup)
         pid = bytes(program_id)
         last = self._last.get(pid)
-        # Fast path: the same ELF as last time (a byte comparison, far cheaper than hashing).
-        if last is not None and last[1].loader == program.owner and len(last[0]) == len(elf) and last[0] == elf:
+        # Fast path: the same account bytes as last time (memcmp, far cheaper than hashing).
+        if last is not None and last[1].loader == program.owner and last[0] == holder:
             return last[1]
-        elf = bytes(elf)
+        raw = bytes(holder)
+        elf = raw[offset:]
         key = (pid, hashlib.sha256(elf).digest(), program.owner)
         hit = self._by_key.get(key)
         if hit is None:
@@ -110,5 +118,5 @@ class ProgramCache:
             except (ElfError, VerifierError) as e:
                 raise ProgramLoadError(str(e)) from None
             hit = self._by_key[key] = LoadedProgram(exe, program.owner)
-        self._last[pid] = (elf, hit)
+        self._last[pid] = (raw, hit)
         return hit
