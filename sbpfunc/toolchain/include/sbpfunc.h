@@ -157,6 +157,45 @@ uint64_t sol_ml_activation(int32_t *data, uint64_t len, uint64_t kind, uint64_t 
 #define ML_TANH 2
 #define ML_SOFTMAX 3
 #define ML_EINVAL ((uint64_t)-22)
+/* Further ML functions (sbpfunc/modules/ml.py). Fused activation codes: 0 none, 1 + ML_* kind. */
+#define ML_FUSE_NONE 0
+#define ML_FUSE(kind) ((kind) + 1)
+struct ml_dense { uint32_t m; uint32_t k; uint32_t n; uint32_t scale; uint32_t act; };
+uint64_t sol_ml_matmul_bias(int32_t *out, const int32_t *a, const int32_t *b, const int32_t *bias,
+                            const struct ml_dense *d); /* bias may be NULL */
+uint64_t sol_ml_sigmoid_lut(int32_t *out, const int32_t *in, uint64_t len, uint64_t scale);
+uint64_t sol_ml_quantize_int8(int8_t *out, const int32_t *in, uint64_t len, uint64_t step, int64_t zero_point);
+uint64_t sol_ml_dequantize_int8(int32_t *out, const int8_t *in, uint64_t len, uint64_t step, int64_t zero_point);
+uint64_t sol_ml_argmax(const int32_t *data, uint64_t len, int64_t out[2]); /* out: index, value */
+struct ml_forward { uint64_t model_len; uint32_t in_len; uint32_t out_len; };
+uint64_t sol_ml_forward(int32_t *out, const int32_t *in, const uint8_t *model, const struct ml_forward *p);
+struct ml_model_info {
+  uint32_t version; uint32_t layers; uint32_t in_len; uint32_t out_len;
+  uint32_t size; uint32_t macs; uint32_t max_width; uint32_t out_scale;
+};
+uint64_t sol_ml_model_info(const uint8_t *model, uint64_t model_len, struct ml_model_info *info);
+/* Model format v1 (little-endian): header, then per layer a header, in*out weights ([in][out],
+ * i32 or i8 meaning q * wstep), zero padding to 4 bytes, out i32 biases. */
+#define ML_MODEL_MAGIC 0x4c4d4253u /* "SBML" */
+#define ML_WTYPE_I32 0
+#define ML_WTYPE_I8 1
+struct ml_model_header { uint32_t magic; uint16_t version; uint16_t layers; uint32_t in_len; uint32_t out_len; };
+struct ml_layer_header {
+  uint32_t in_len; uint32_t out_len; uint32_t scale; uint8_t act; uint8_t wtype; uint16_t reserved; uint32_t wstep;
+};
+
+/* ---- SBPFuncs: the ml_advanced module (sbpfunc/modules/ml_advanced.py) ------------------------- */
+/* LSTM cell, gates i, f, g, o: w = [(x_len + h_len) rows][4 * h_len] then 4 * h_len biases;
+ * h and c are updated in place. */
+struct ml_lstm { uint32_t x_len; uint32_t h_len; uint32_t scale; uint32_t reserved; };
+uint64_t sol_ml_lstm_cell(int32_t *h, int32_t *c, const int32_t *x, const int32_t *w, const struct ml_lstm *p);
+/* Q-learning: q[s][a] += alpha * (reward + gamma * max q[next] - q[s][a]) in fixed point (alpha,
+ * gamma with the same scale); terminal = 1 drops the max term. */
+struct ml_q_update {
+  uint32_t n_states; uint32_t n_actions; uint32_t state; uint32_t action; uint32_t next_state;
+  int32_t reward; uint32_t alpha; uint32_t gamma; uint32_t scale; uint32_t terminal;
+};
+uint64_t sol_ml_q_update(int32_t *q, const struct ml_q_update *p);
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 static inline uint64_t sol_strlen(const char *s) {
