@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from sbpfunc.elf.loader import load_elf  # noqa: E402
 from sbpfunc.modules import ml  # noqa: E402
 from sbpfunc.modules import model_format as mf  # noqa: E402
-from sbpfunc.syscalls.core import LOGGING_SYSCALLS  # noqa: E402
-from sbpfunc.syscalls.modules import SBPFuncRegistry, StaticActivation, load_module  # noqa: E402
+from sbpfunc.runtime.syscall_set import sbpfunc_registry  # noqa: E402
+from sbpfunc.syscalls.modules import load_module  # noqa: E402
 from sbpfunc.syscalls.signature import ELEMENT_TYPES, Pointer, Scalar, StructArg, evaluate  # noqa: E402
 from sbpfunc.toolchain.compiler import build  # noqa: E402
 from sbpfunc.vm.interpreter import BudgetMeter, EbpfVm, standard_regions  # noqa: E402
@@ -123,7 +123,7 @@ uint64_t entrypoint(const uint8_t *input) {
 
 def registry():
     mods = [load_module(ML_PATH), load_module(ADV_PATH)]
-    return mods, SBPFuncRegistry(LOGGING_SYSCALLS, mods, StaticActivation([m.sha256 for m in mods])).registry_at(0)
+    return mods, sbpfunc_registry(mods).registry_at(0)  # the runtime's syscalls + both modules, active
 
 
 def i32s(values) -> bytes:

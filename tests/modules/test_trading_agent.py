@@ -14,8 +14,8 @@ import pytest
 from sbpfunc.elf.loader import load_elf
 from sbpfunc.modules import ml
 from sbpfunc.modules import model_format as mf
-from sbpfunc.syscalls.core import LOGGING_SYSCALLS
-from sbpfunc.syscalls.modules import SBPFuncNotActive, SBPFuncRegistry, StaticActivation
+from sbpfunc.runtime.syscall_set import sbpfunc_registry
+from sbpfunc.syscalls.modules import SBPFuncNotActive, StaticActivation
 
 pytest.importorskip("solders")
 from solders.account import Account  # noqa: E402
@@ -38,7 +38,8 @@ AGENT_ID, PURE_ID, MODEL_KEY, OWNER = (Pubkey(hashlib.sha256(n).digest())
 
 
 def registry(ml_module, active: bool):
-    return SBPFuncRegistry(LOGGING_SYSCALLS, [ml_module], StaticActivation([ml_module.sha256] if active else []))
+    """The runtime's full syscall set (core + CPI) plus the ML module, active or not."""
+    return sbpfunc_registry([ml_module], StaticActivation([ml_module.sha256] if active else []))
 
 
 def features(rng: random.Random) -> list[int]:
