@@ -223,6 +223,11 @@ class _Tracer:
         self.out.write(f"{pc:6d}  {text:<34} {regs}\n")
 
 
+from .cli_validator import register as register_validator  # noqa: E402
+
+register_validator(app)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Entry point: run the Typer app, turning expected errors into one-line messages."""
     try:
