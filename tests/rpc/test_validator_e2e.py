@@ -242,3 +242,12 @@ def test_restart_resumes_and_kill_9_loses_nothing(tmp_path):
         assert fresh.call("getBalance", [str(a.pubkey())])["result"]["value"] == 0
     finally:
         fresh.stop()
+
+
+def test_ctrl_c_shuts_down_cleanly(tmp_path):
+    v = Validator(tmp_path / "ledger")
+    time.sleep(1.2)  # at least one status line
+    out = v.stop(signal.SIGINT)
+    assert v.proc.returncode == 0
+    assert "shut down: slot" in out and "active modules: none" in out
+    assert "Traceback" not in out
