@@ -46,6 +46,12 @@ ABIs (C, see sbpfunc.h; all little-endian):
     sol_ml_model_info(const u8 *model[model_len], u64 model_len, u32 *info[8])
         info = version, layers, in_len, out_len, size in bytes, MACs, max width, output scale
 
+Costs are charged before the function runs, from its arguments only (so both backends cost the
+same). They are set so that even the pure-Python path stays under 1,000 ns per unit in the
+project's calibration (`sbpfunc module audit`): 1/2 unit per matrix element read, 1/4 per
+multiply-accumulate, 5-6 per element of an exp()-based activation; the same arithmetic in sBPF
+costs 30-40 units per multiply-accumulate.
+
 Model format v1 (`sbpfunc.modules.model_format` builds and inspects it with construct; this file
 has its own reader because the module's behaviour must be covered by its hash):
 
@@ -518,7 +524,7 @@ MODULE = Module(
             "sol_ml_matmul",
             (pointer("out", "i32", "d.m*d.n", "write"), pointer("a", "i32", "d.m*d.k"),
              pointer("b", "i32", "d.k*d.n"), struct("d", ML_DIMS)),
-            cost="100 + d.m*d.n + d.m*d.k*d.n // 8",
+            cost="100 + d.m*d.n + d.k*(d.m + d.n) // 2 + d.m*d.k*d.n // 4",
             impl=ml_matmul, check=_check_matmul,
             doc="out[m*n] = sat_i32(tdiv(A[m*k] . B[k*n], scale)), row-major, exact accumulation",
             test_vectors=(
@@ -539,7 +545,7 @@ MODULE = Module(
             "sol_ml_activation",
             (pointer("data", "i32", "len", "readwrite"), scalar("len", "u64"),
              scalar("kind", "u64", const=True), scalar("scale", "u64")),
-            cost="100 + (len // 4 if kind == 0 else len * (3 if kind == 3 else 2))",
+            cost="100 + len * (1 if kind == 0 else 6 if kind == 3 else 5)",
             impl=ml_activation, check=_check_activation,
             doc="in place: kind 0 ReLU, 1 sigmoid, 2 tanh, 3 softmax (sums to scale within len)",
             test_vectors=(
@@ -558,7 +564,7 @@ MODULE = Module(
             (pointer("out", "i32", "d.m*d.n", "write"), pointer("a", "i32", "d.m*d.k"),
              pointer("b", "i32", "d.k*d.n"), pointer("bias", "i32", "d.n", optional=True),
              struct("d", ML_DENSE)),
-            cost="100 + d.m*d.n + d.m*d.k*d.n // 8 + d.m*d.n * (0 if d.act <= 1 else 3 if d.act == 4 else 2)",
+            cost="100 + d.m*d.n + d.k*(d.m + d.n) // 2 + d.m*d.k*d.n // 4 + d.m*d.n * (0 if d.act <= 1 else 6 if d.act == 4 else 5)",
             impl=ml_matmul_bias, check=_check_dense,
             doc="out = act(sat_i32(tdiv(A.B, scale) + bias[n])); act 0 none, 1 + activation kind",
             test_vectors=(
@@ -575,7 +581,7 @@ MODULE = Module(
             "sol_ml_sigmoid_lut",
             (pointer("out", "i32", "len", "write"), pointer("input", "i32", "len"), scalar("len", "u64"),
              scalar("scale", "u64")),
-            cost="100 + len // 2",
+            cost="100 + len * 2",
             impl=ml_sigmoid_lut, check=_check_len_scale,
             doc="sigmoid from a fixed Q32 table over [0, 16] with linear interpolation",
             test_vectors=(
@@ -587,7 +593,7 @@ MODULE = Module(
             "sol_ml_quantize_int8",
             (pointer("out", "i8", "len", "write"), pointer("input", "i32", "len"), scalar("len", "u64"),
              scalar("step", "u64"), scalar("zero_point", "i64")),
-            cost="100 + len // 4",
+            cost="100 + len",
             impl=ml_quantize_int8, check=_check_quant,
             doc="q = sat_i8(round(x / step) + zero_point), ties away from zero",
             test_vectors=(
@@ -601,7 +607,7 @@ MODULE = Module(
             "sol_ml_dequantize_int8",
             (pointer("out", "i32", "len", "write"), pointer("input", "i8", "len"), scalar("len", "u64"),
              scalar("step", "u64"), scalar("zero_point", "i64")),
-            cost="100 + len // 4",
+            cost="100 + len",
             impl=ml_dequantize_int8, check=_check_quant,
             doc="x = sat_i32((q - zero_point) * step)",
             test_vectors=(
@@ -614,7 +620,7 @@ MODULE = Module(
         SBPFunction(
             "sol_ml_argmax",
             (pointer("data", "i32", "len"), scalar("len", "u64"), pointer("out", "i64", "2", "write")),
-            cost="100 + len // 8",
+            cost="100 + len // 2",
             impl=ml_argmax, check=_check_len,
             doc="out[0] = index of the first maximum, out[1] = the maximum",
             test_vectors=(
@@ -626,7 +632,7 @@ MODULE = Module(
             "sol_ml_forward",
             (pointer("out", "i32", "p.out_len", "write"), pointer("input", "i32", "p.in_len"),
              pointer("model", "u8", "p.model_len"), struct("p", ML_FORWARD)),
-            cost="100 + p.model_len // 2",
+            cost="200 + p.model_len",
             impl=ml_forward, check=_check_forward,
             doc="run a v1 model (bytes, e.g. account data) on one input vector; EINVAL for a bad model "
                 "or lengths that do not match it",
@@ -642,7 +648,7 @@ MODULE = Module(
         SBPFunction(
             "sol_ml_model_info",
             (pointer("model", "u8", "model_len"), scalar("model_len", "u64"), pointer("info", "u32", "8", "write")),
-            cost="100 + model_len // 256",
+            cost="100 + model_len // 2",
             impl=ml_model_info, check=_check_model_len,
             doc="validate a model: version, layers, in_len, out_len, size, MACs, max width, output scale",
             test_vectors=(

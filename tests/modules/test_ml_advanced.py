@@ -87,7 +87,7 @@ def test_lstm_cell_tracks_float_reference(call, xl, hl, s, data):
     # each truncation/rounding step loses at most a unit; through the gates that stays within a few
     for got, ref in zip(res.buffers["c"] + res.buffers["h"], rc + rh):
         assert abs(got - ref) <= 4 + abs(ref) * 1e-6, (got, ref)
-    assert res.consumed == 100 + (xl + hl + 1) * 4 * hl // 8 + hl * 12
+    assert res.consumed == 100 + (xl + hl + 1) * 4 * hl // 2 + hl * 40
 
 
 @pytest.mark.parametrize("p", [
@@ -104,57 +104,66 @@ def test_lstm_invalid_arguments(call, p):
 
 # --- Q-learning -----------------------------------------------------------------------------------
 @SETTINGS
-@given(st.integers(1, 5), st.integers(1, 5), st.data())
-def test_q_update_matches_definition(call, ns, na, data):
-    q = data.draw(st.lists(st.integers(I32_MIN, I32_MAX), min_size=ns * na, max_size=ns * na))
-    p = {"n_states": ns, "n_actions": na, "state": data.draw(st.integers(0, ns - 1)),
-         "action": data.draw(st.integers(0, na - 1)), "next_state": data.draw(st.integers(0, ns - 1)),
-         "reward": data.draw(st.integers(I32_MIN, I32_MAX)), "alpha": data.draw(st.integers(0, 1 << 16)),
-         "gamma": data.draw(st.integers(0, 1 << 16)), "scale": data.draw(st.sampled_from([1, 1000, 1 << 16])),
-         "terminal": data.draw(st.integers(0, 1))}
-    res = call("sol_ml_q_update", {"q": q, "p": p})
+@given(st.integers(1, 6), st.data())
+def test_q_update_matches_definition(call, na, data):
+    q_sa = data.draw(st.integers(I32_MIN, I32_MAX))
+    row = data.draw(st.lists(st.integers(I32_MIN, I32_MAX), min_size=na, max_size=na))
+    p = {"n_actions": na, "reward": data.draw(st.integers(I32_MIN, I32_MAX)),
+         "alpha": data.draw(st.integers(0, 1 << 16)), "gamma": data.draw(st.integers(0, 1 << 16)),
+         "scale": data.draw(st.sampled_from([1, 1000, 1 << 16])), "terminal": data.draw(st.integers(0, 1))}
+    res = call("sol_ml_q_update", {"q_sa": [q_sa], "q_next": row, "p": p})
     assert res.error is None and res.r0 == 0
-    idx = p["state"] * na + p["action"]
-    target = p["reward"] + (0 if p["terminal"] else
-                            tdiv(p["gamma"] * max(q[p["next_state"] * na:(p["next_state"] + 1) * na]), p["scale"]))
-    expected = list(q)
-    expected[idx] = sat(q[idx] + tdiv(p["alpha"] * (target - q[idx]), p["scale"]))
-    assert res.buffers["q"] == expected
-    assert res.consumed == 100 + na
+    target = p["reward"] + (0 if p["terminal"] else tdiv(p["gamma"] * max(row), p["scale"]))
+    assert res.buffers["q_sa"] == [sat(q_sa + tdiv(p["alpha"] * (target - q_sa), p["scale"]))]
+    assert res.buffers["q_next"] == row
+    assert res.consumed == 100 + na // 2
+
+
+def test_q_sa_inside_the_next_row_reads_before_writing():
+    """next_state == state: q_sa aliases an element of q_next; the max uses the old value."""
+    from sbpfunc.vm.isa import MM_HEAP_START
+
+    from sbpfunc.syscalls.modules import load_module
+
+    caller = Caller([load_module(ADV_PATH)])
+    p = {"n_actions": 3, "reward": 0, "alpha": 1000, "gamma": 1000, "scale": 1000, "terminal": 0}
+    # heap: q_sa placed at 0 (16-byte slot), q_next at 16; point q_sa at q_next[0]
+    res = caller("sol_ml_q_update", {"q_sa": [0], "q_next": [1, 2, 50], "p": p},
+                 raw_regs={"q_sa": MM_HEAP_START + 16})
+    assert res.r0 == 0 and res.buffers["q_next"] == [50, 2, 50]  # alpha = 1: Q(s,a) <- 0 + max(old row)
+    res = caller("sol_ml_q_update", {"q_sa": [0], "q_next": [99, 2, 50], "p": p},
+                 raw_regs={"q_sa": MM_HEAP_START + 16})
+    assert res.buffers["q_next"] == [99, 2, 50]  # its own old value is the maximum
 
 
 def test_q_learning_converges_on_a_chain():
     """A 4-state chain with reward at the end: values rise toward gamma^d * reward (scale 1000)."""
-    ns, na, s = 4, 2, 1000
-    q = [0] * (ns * na)
+    ns, na = 4, 2
+    q = [[0] * na for _ in range(ns)]
     for _ in range(200):
-        for st_ in range(ns):
+        for s in range(ns):
             for a in range(na):
-                nxt = min(st_ + 1, ns - 1) if a == 1 else max(st_ - 1, 0)
-                done = st_ == ns - 1 and a == 1
-                q = adv.q_update(q, {"n_states": ns, "n_actions": na, "state": st_, "action": a,
-                                     "next_state": nxt, "reward": 1000 if done else 0, "alpha": 500,
-                                     "gamma": 900, "scale": s, "terminal": int(done)})
-    right = [q[i * na + 1] for i in range(ns)]
+                nxt = min(s + 1, ns - 1) if a == 1 else max(s - 1, 0)
+                done = s == ns - 1 and a == 1
+                q[s][a] = adv.q_update(q[s][a], q[nxt], {"reward": 1000 if done else 0, "alpha": 500, "gamma": 900,
+                                                         "scale": 1000, "terminal": int(done)})
+    right = [q[s][1] for s in range(ns)]
     assert right == sorted(right) and right[-1] >= 995 and abs(right[0] - 729) <= 5
 
 
-@pytest.mark.parametrize("field,value", [("state", 2), ("next_state", 2), ("action", 3), ("n_states", 0),
-                                         ("scale", 0), ("terminal", 2), ("n_actions", 1 << 31)])
+@pytest.mark.parametrize("field,value", [("n_actions", 0), ("scale", 0), ("terminal", 2)])
 def test_q_update_invalid_arguments(call, field, value):
-    p = {"n_states": 2, "n_actions": 3, "state": 1, "action": 2, "next_state": 0, "reward": 5, "alpha": 1,
-         "gamma": 1, "scale": 1, "terminal": 0, field: value}
-    res = call("sol_ml_q_update", {"q": [0] * 6, "p": p})
+    p = {"n_actions": 3, "reward": 5, "alpha": 1, "gamma": 1, "scale": 1, "terminal": 0, field: value}
+    res = call("sol_ml_q_update", {"q_sa": [9], "q_next": [0] * 3, "p": p})
     assert res.error is None and res.r0 == EINVAL and res.heap_after == res.heap_before
 
 
-def test_q_update_whole_table_must_be_mapped():
+def test_q_update_next_row_must_be_mapped():
     from sbpfunc.syscalls.modules import load_module
     from sbpfunc.vm.isa import MM_HEAP_START
 
     caller = Caller([load_module(ADV_PATH)], heap_size=4096)
-    p = {"n_states": 2000, "n_actions": 1, "state": 0, "action": 0, "next_state": 0, "reward": 5, "alpha": 1,
-         "gamma": 1, "scale": 1, "terminal": 0}
-    res = caller("sol_ml_q_update", {"q": [0] * 6, "p": p}, raw_regs={"q": MM_HEAP_START + 64})
-    assert type(res.error).__name__ == "SyscallError" and "argument `q` (8000 bytes" in str(res.error)
+    p = {"n_actions": 2000, "reward": 5, "alpha": 1, "gamma": 1, "scale": 1, "terminal": 0}
+    res = caller("sol_ml_q_update", {"q_sa": [1], "q_next": [0] * 6, "p": p}, raw_regs={"q_next": MM_HEAP_START + 64})
+    assert type(res.error).__name__ == "SyscallError" and "argument `q_next` (8000 bytes" in str(res.error)
     assert res.heap_after == res.heap_before

@@ -148,7 +148,7 @@ def test_matmul_through_the_vm(call, case):
     res = call("sol_ml_matmul", {"out": [0] * (m * n), "a": a, "b": b, "d": d})
     assert res.error is None and res.r0 == 0
     assert res.buffers["out"] == ref_matmul(a, b, m, k, n, scale)
-    assert res.consumed == 100 + m * n + m * k * n // 8
+    assert res.consumed == 100 + m * n + k * (m + n) // 2 + m * k * n // 4
 
 
 # --- NumPy backend --------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_numpy_and_python_paths_charge_the_same(ml_module):
         g["_np"] = saved
     assert with_np.r0 == without.r0 == 0
     assert with_np.buffers["out"] == without.buffers["out"] == ref_matmul(a, b, m, k, n, 977)
-    assert with_np.consumed == without.consumed == 100 + m * n + m * k * n // 8
+    assert with_np.consumed == without.consumed == 100 + m * n + k * (m + n) // 2 + m * k * n // 4
 
 
 # --- activations against float references -----------------------------------------------------------
@@ -280,8 +280,7 @@ def test_activation_in_place_through_the_vm(call, xs, kind, s):
     res = call("sol_ml_activation", {"data": xs, "len": len(xs), "kind": kind, "scale": s})
     assert res.error is None and res.r0 == 0
     assert res.buffers["data"] == ml.activate(xs, kind, s)
-    per = {0: 0, 1: 2, 2: 2, 3: 3}[kind]
-    assert res.consumed == 100 + (len(xs) // 4 if kind == 0 else len(xs) * per)
+    assert res.consumed == 100 + len(xs) * {0: 1, 1: 5, 2: 5, 3: 6}[kind]
 
 
 # --- fused dense layer, quantization, argmax --------------------------------------------------------

@@ -86,7 +86,7 @@ def test_forward_equals_layer_by_layer_calls(call, layers, data):
                            max_size=layers[0].in_len))
     res = call("sol_ml_forward", _forward_inputs(blob, x))
     assert res.error is None and res.r0 == 0
-    assert res.consumed == 100 + len(blob) // 2
+    assert res.consumed == 200 + len(blob)
     v = x
     for lay in layers:
         w = [q for r in lay.effective_weights() for q in r]

@@ -189,13 +189,11 @@ struct ml_layer_header {
  * h and c are updated in place. */
 struct ml_lstm { uint32_t x_len; uint32_t h_len; uint32_t scale; uint32_t reserved; };
 uint64_t sol_ml_lstm_cell(int32_t *h, int32_t *c, const int32_t *x, const int32_t *w, const struct ml_lstm *p);
-/* Q-learning: q[s][a] += alpha * (reward + gamma * max q[next] - q[s][a]) in fixed point (alpha,
- * gamma with the same scale); terminal = 1 drops the max term. */
-struct ml_q_update {
-  uint32_t n_states; uint32_t n_actions; uint32_t state; uint32_t action; uint32_t next_state;
-  int32_t reward; uint32_t alpha; uint32_t gamma; uint32_t scale; uint32_t terminal;
-};
-uint64_t sol_ml_q_update(int32_t *q, const struct ml_q_update *p);
+/* Q-learning: *q_sa += alpha * (reward + gamma * max(q_next[0..n_actions]) - *q_sa) in fixed point
+ * (alpha, gamma with the same scale); terminal = 1 drops the max term. q_sa = &Q[s][a],
+ * q_next = Q[s'] (any table layout; the row may contain q_sa). */
+struct ml_q_update { uint32_t n_actions; int32_t reward; uint32_t alpha; uint32_t gamma; uint32_t scale; uint32_t terminal; };
+uint64_t sol_ml_q_update(int32_t *q_sa, const int32_t *q_next, const struct ml_q_update *p);
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 static inline uint64_t sol_strlen(const char *s) {
