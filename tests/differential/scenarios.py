@@ -311,6 +311,21 @@ def _scenarios() -> list[Scenario]:
     S.append(single("bench_hash", "bench_hash", "10000 rounds of the ALU mixer", u64(10_000), cu=BENCH_CU))
     S.append(single("bench_matmul", "bench_matmul", "one 32x32 u64 matrix product", u64(1), cu=BENCH_CU))
 
+    # the trading agent (SBPFunc version: Agave has no ML module; pure-C twin: any runtime)
+    from sbpfunc.modules.model_format import example_trading_model
+
+    model = example_trading_model()
+    feats = b"".join(v.to_bytes(4, "little", signed=True)
+                     for v in (4096, -2048, 8192, 0, 1024, -4096, 12288, 3, -7, 16384, -16384, 2048))
+    model_acct = AccountSpec(addr("ml_model"), rent_exempt(len(model)), model, SYSTEM)
+    bad_acct = AccountSpec(addr("ml_model_bad"), rent_exempt(len(model)), b"XXXX" + model[4:], SYSTEM)
+    S.append(single("ml_agent_pure", "ml_trading_agent_pure", "the 12->8->3 agent in plain C on a fixed input",
+                    feats, metas=[meta(addr("ml_model"))], accounts=[model_acct]))
+    S.append(single("ml_agent_pure_bad_model", "ml_trading_agent_pure", "a model account with a bad magic",
+                    feats, metas=[meta(addr("ml_model_bad"))], accounts=[bad_acct]))
+    S.append(single("ml_agent_no_module", "ml_trading_agent", "the SBPFunc agent where no ML module exists",
+                    feats, metas=[meta(addr("ml_model"))], accounts=[model_acct]))
+
     # chains (several instructions, one transaction)
     fresh = addr("fresh_counter")
     S.append(Scenario(

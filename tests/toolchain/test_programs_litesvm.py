@@ -298,6 +298,19 @@ class Expect:
     check: Callable[[Outcome], None] | None = None
 
 
+def ml_agent_line(scenario: str) -> str:
+    """The agent's prediction, recomputed with the ML module's Python implementation."""
+    from sbpfunc.modules import ml
+
+    s = sc.BY_NAME[scenario]
+    model = next(a.data for a in s.accounts)
+    feats = list(struct.unpack("<12i", s.instructions[0].data))
+    out = ml.run_model(ml.parse_model(model), feats)
+    best = max(range(len(out)), key=lambda i: (out[i], -i))
+    confidence = out[best] * 10000 // ml.parse_model(model)["layers"][-1]["scale"] if out[best] > 0 else 0
+    return f"Program log: AI prediction: action={best}, confidence={confidence}"
+
+
 def invoke(program: str, depth: int = 1) -> str:
     return f"Program {pid(program)} invoke [{depth}]"
 
@@ -422,6 +435,11 @@ EXPECT: dict[str, Expect] = {
     "bench_sort": Expect(logs=[bench_sort_line(arg("bench_sort"))]),
     "bench_hash": Expect(logs=[bench_hash_line(arg("bench_hash"))]),
     "bench_matmul": Expect(logs=[bench_matmul_line(arg("bench_matmul"))]),
+    "ml_agent_pure": Expect(logs=[invoke("ml_trading_agent_pure"), ml_agent_line("ml_agent_pure"),
+                                  ok("ml_trading_agent_pure")]),
+    "ml_agent_pure_bad_model": Expect("InvalidAccountData", [invoke("ml_trading_agent_pure")]),
+    "ml_agent_no_module": Expect("ProgramFailedToComplete", [invoke("ml_trading_agent")],
+                                 failed="unsupported BPF instruction", drained=True),
     "chain_create_then_write": Expect(logs=[f"Program {sc.SYSTEM} invoke [1]", f"Program {sc.SYSTEM} success",
                                             invoke("write_data"), log64(0x636F756E746572, 1, 2), ok("write_data")],
                                       check=_post_data(sc.addr("fresh_counter"), sc.u64(1) + b"hi" + bytes(6))),
