@@ -21,6 +21,7 @@ writes memory. Everything is integer-only.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -148,9 +149,16 @@ class _Fields(dict):
             raise AttributeError(k) from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(expr: str):
+    return compile(_check_expression(expr, "expression"), "<sbpfunc expr>", "eval")
+
+
 def evaluate(expr: str, names: dict[str, Any]) -> int:
-    """Evaluate a size/cost expression with integer semantics (/ is not allowed, // truncates)."""
-    code = compile(_check_expression(expr, "expression"), "<sbpfunc expr>", "eval")
+    """Evaluate a size/cost expression with integer semantics (/ is not allowed, // truncates).
+
+    Expressions are checked and compiled once (cached): dispatch pays only the evaluation."""
+    code = _compiled(expr)
     env = {k: (_Fields(v) if isinstance(v, dict) else v) for k, v in names.items()}
     value = eval(code, {"__builtins__": {}, "max": max, "min": min}, env)  # noqa: S307 - checked AST
     if not isinstance(value, int):
