@@ -189,6 +189,12 @@ def exec_cmd(case_file: Path = typer.Argument(..., help="case file (fixtures/cas
         raise typer.Exit(1)
 
 
+from .cli_governance import governance_app, module_app  # noqa: E402
+
+app.add_typer(governance_app, name="governance")
+app.add_typer(module_app, name="module")
+
+
 class _RunContext:
     """What a bare `run` gives syscalls: the meter and a log collector."""
 
