@@ -190,9 +190,13 @@ def exec_cmd(case_file: Path = typer.Argument(..., help="case file (fixtures/cas
 
 
 from .cli_governance import governance_app, module_app  # noqa: E402
+from .cli_modules import model_app  # noqa: E402
+from .cli_modules import register as register_module_commands  # noqa: E402
 
 app.add_typer(governance_app, name="governance")
 app.add_typer(module_app, name="module")
+register_module_commands(module_app)
+app.add_typer(model_app, name="model")
 
 
 class _RunContext:
