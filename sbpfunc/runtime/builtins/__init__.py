@@ -21,4 +21,5 @@ def default_builtins() -> dict[Pubkey, BuiltinProgram]:
     return {
         COMPUTE_BUDGET_ID: BuiltinProgram("compute_budget", _compute_budget, COMPUTE_BUDGET_UNITS),
         SYSTEM_PROGRAM.program_id: SYSTEM_PROGRAM.builtin,
+        **__import__(f"{__name__}.upgradeable_loader", fromlist=["ENTRY"]).ENTRY,
     }
