@@ -96,6 +96,20 @@ def set_authority(account: Pubkey, current: Pubkey, new: Pubkey | None) -> Instr
     return ix(struct.pack("<I", 4), *metas)
 
 
+def set_authority_checked(account: Pubkey, current: Pubkey, new: Pubkey) -> Instruction:
+    return ix(struct.pack("<I", 7), (account, False, True), (current, True, False), (new, True, False))
+
+
+def extend(additional: int) -> Instruction:
+    return ix(struct.pack("<II", 6, additional), (PD, False, True), (PROG, False, True), (SYS, False, False),
+              (P, True, True))
+
+
+def extend_checked(additional: int, authority: Pubkey = AU2) -> Instruction:
+    return ix(struct.pack("<II", 9, additional), (PD, False, True), (PROG, False, True), (authority, True, False),
+              (SYS, False, False), (P, True, True))
+
+
 def close(account: Pubkey, recipient: Pubkey, authority: Pubkey, program: Pubkey | None = None) -> Instruction:
     metas = [(account, False, True), (recipient, False, True), (authority, True, False)]
     if program is not None:
@@ -218,13 +232,26 @@ def story() -> list:
         ("invoke the upgrade", [invoke()], [], None),
         ("set the upgrade authority, wrong signer", [set_authority(PD, EVIL, AU2)], [KEVIL], "IncorrectAuthority"),
         ("set the upgrade authority", [set_authority(PD, AU, AU2)], [KAU], None),
-        ("close the buffer that was deployed", [close(BAD, P, AU)], [KAU], None),
+        ("buffer authority is not optional", [set_authority(BAD, AU, None)], [KAU], "IncorrectAuthority"),
+        ("set a buffer authority, checked", [set_authority_checked(BAD, AU, AU2)], [KAU, KAU2], None),
+        ("set a buffer authority back", [set_authority(BAD, AU2, AU)], [KAU2], None),
+        ("close a buffer, wrong authority", [close(BAD, P, AU2)], [KAU2], "IncorrectAuthority"),
+        ("close the broken buffer", [close(BAD, P, AU)], [KAU], None),
+        ("ExtendProgramChecked is not enabled", [extend_checked(64)], [KAU2, KP], "InvalidInstructionData"),
+        ("extend by less than the minimum", [extend(1000)], [KP], "InvalidArgument"),
+        ("extend in the upgrade slot", [extend(10_240)], [KP], "InvalidArgument"),
         ("close the programdata in its upgrade slot", [close(PD, P, AU2, PROG)], [KAU2], "InvalidArgument"),
         ("warp", SLOT + 2),
+        ("extend by 0", [extend(0)], [KP], "InvalidInstructionData"),
+        ("extend", [extend(10_240)], [KP], None),
+        ("invoke the extended program", [invoke()], [], None),
+        ("close the programdata in its extension slot", [close(PD, P, AU2, PROG)], [KAU2], "InvalidArgument"),
+        ("warp", SLOT + 3),
         ("close the programdata, old authority", [close(PD, P, AU, PROG)], [KAU], "IncorrectAuthority"),
         ("close the programdata", [close(PD, P, AU2, PROG)], [KAU2], None),
         ("make the program immutable after closing fails", [set_authority(PD, AU2, None)], [KAU2],
          "InvalidAccountData"),
+        ("invoke a closed program", [invoke()], [], "UnsupportedProgramId"),
     ]
 
 

@@ -16,7 +16,8 @@ Account states (bincode `UpgradeableLoaderState`):
 Supported: InitializeBuffer, Write, DeployWithMaxDataLen (CreateAccount of the programdata PDA is a
 native invoke of the system program, logged at height + 1), Upgrade, SetAuthority,
 SetAuthorityChecked, Close, ExtendProgram / ExtendProgramChecked (whichever the feature
-`enable_extend_program_checked` allows; LiteSVM has it active). Migrate (to loader-v4) is not
+`enable_extend_program_checked` allows; it is inactive in LiteSVM, so ExtendProgram runs and
+ExtendProgramChecked is InvalidInstructionData). Migrate (to loader-v4) is not
 simulated: InvalidInstructionData, as on a cluster without `enable_loader_v4`.
 
 Deploy-time verification loads the ELF as a deployment would (`reject_broken_elfs`, syscalls
@@ -46,13 +47,14 @@ from ..sysvars import CLOCK_ID, RENT_ID
 
 UPGRADEABLE_LOADER_COMPUTE_UNITS = 2_370
 PACKET_DATA_SIZE = 1232
+MINIMUM_EXTEND_PROGRAM_BYTES = 10_240
 UNINITIALIZED_SIZE = 4
 BUFFER_METADATA_SIZE = 37
 PROGRAM_SIZE = 36
 PROGRAMDATA_METADATA_SIZE = 45
 
 # Feature gates as LiteSVM (solders 0.29) has them.
-ENABLE_EXTEND_PROGRAM_CHECKED = True
+ENABLE_EXTEND_PROGRAM_CHECKED = False
 ENABLE_SET_AUTHORITY_CHECKED = True
 ENABLE_LOADER_V4 = False
 
@@ -608,6 +610,12 @@ def _extend(ix: _Ix, additional_bytes: int, check_authority: bool) -> None:
         log(f"Extended ProgramData length of {new_len} bytes exceeds max account data length of "
             f"{MAX_PERMITTED_DATA_LENGTH} bytes")
         raise InstructionError("InvalidRealloc")
+    # Agave 4.1's minimum extension (its position among the checks is inferred from LiteSVM's
+    # logs: before the slot check)
+    if additional_bytes < MINIMUM_EXTEND_PROGRAM_BYTES and new_len != MAX_PERMITTED_DATA_LENGTH:
+        log(f"ExtendProgram requires a minimum of {MINIMUM_EXTEND_PROGRAM_BYTES} additional bytes or to extend "
+            f"to maximum size, but only {additional_bytes} were requested")
+        raise InstructionError("InvalidArgument")
     clock_slot = ic.sysvars.clock().slot
     state = get_state(programdata.data)
     if state[0] != "ProgramData":
