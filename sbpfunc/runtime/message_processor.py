@@ -97,8 +97,11 @@ def process_instructions(instructions: list[Ix], accounts: dict[Pubkey, Account]
             add(m.pubkey, m.is_signer, m.is_writable)
         add(ix.program_id, False, False)
     invoked = {ix.program_id for ix in instructions}
+    # Agave demotes invoked program ids to read-only unless the upgradeable loader is part of the
+    # message (so a program can be upgraded and invoked in one transaction), and reserved ids always.
+    loader_present = BPF_LOADER_UPGRADEABLE_ID in signer
     for key in keys:
-        if key in invoked or is_reserved(key):
+        if (key in invoked and not loader_present) or is_reserved(key):
             writable[key] = False
 
     extra = extra_accounts or {}

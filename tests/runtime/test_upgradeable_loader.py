@@ -255,9 +255,6 @@ def story() -> list:
     ]
 
 
-NEEDS_LOADER_PRESENT_RULE = {"upgrade then invoke in one transaction"}
-
-
 def test_deployment_story_matches_litesvm():
     lite, ours = Lite(), Ours()
     for step in story():
@@ -268,11 +265,6 @@ def test_deployment_story_matches_litesvm():
         name, instructions, signers, *expected = step
         l_logs, l_units, l_err, l_post = lite.send(instructions, signers)
         o_logs, o_units, o_err, o_post = ours.send(instructions, signers)
-        if name in NEEDS_LOADER_PRESENT_RULE:
-            # Agave keeps an invoked program writable when the upgradeable loader is in the message;
-            # message_processor.process_instructions demotes it unconditionally (not this module's file).
-            assert o_err == "InvalidArgument" and "Program account not writeable" in o_logs, name
-            continue
         if expected:
             assert l_err == expected[0], f"{name}: scenario drifted, LiteSVM says {l_err}"
         if l_logs != o_logs:

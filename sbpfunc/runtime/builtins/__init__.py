@@ -1,4 +1,4 @@
-"""Native programs the runtime runs without a VM (system program, compute budget)."""
+"""Native programs the runtime runs without a VM (system program, compute budget, upgradeable loader)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from solders.pubkey import Pubkey
 from ..accounts import COMPUTE_BUDGET_ID
 from ..invoke_context import BuiltinProgram
 from .system import SYSTEM_PROGRAM
+from .upgradeable_loader import ENTRY as UPGRADEABLE_LOADER
 
 COMPUTE_BUDGET_UNITS = 150
 
@@ -21,5 +22,5 @@ def default_builtins() -> dict[Pubkey, BuiltinProgram]:
     return {
         COMPUTE_BUDGET_ID: BuiltinProgram("compute_budget", _compute_budget, COMPUTE_BUDGET_UNITS),
         SYSTEM_PROGRAM.program_id: SYSTEM_PROGRAM.builtin,
-        **__import__(f"{__name__}.upgradeable_loader", fromlist=["ENTRY"]).ENTRY,
+        **UPGRADEABLE_LOADER,
     }
