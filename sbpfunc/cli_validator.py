@@ -24,6 +24,10 @@ def register(app: typer.Typer) -> None:
                                                   help="genesis program: its id, then its ELF path "
                                                        "(repeatable)"),
             module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate"),
+            stake_table: Optional[Path] = typer.Option(None, "--stake-table", help="stake table TOML (at genesis): "
+                                                       "enables the governance program; --module files are "
+                                                       "then known, and active only once governance activates "
+                                                       "them"),
             slots_per_epoch: int = typer.Option(432_000, "--slots-per-epoch", help="slots per epoch (new ledgers)"),
             slot_ms: int = typer.Option(400, "--slot-ms", help="milliseconds per slot")):
         """Run a local validator: a bank with a JSON-RPC endpoint that Solana clients use unchanged."""
@@ -55,6 +59,18 @@ def register(app: typer.Typer) -> None:
         if slots_per_epoch < 1:
             raise CliError("--slots-per-epoch must be at least 1")
         store = SqliteStore(ledger, reset=reset) if ledger is not None else MemoryStore()
-        bank = Bank(store, slots_per_epoch=slots_per_epoch, programs=programs,
-                    modules=[load_module(m) for m in module])
+        # --stake-table: the governance builtin and per-epoch stake snapshots (sbpfunc/bank/governance_program.py)
+        table = None
+        if stake_table is not None:
+            from .governance.errors import GovernanceError
+            from .governance.stake import StakeTable
+            try:
+                table = StakeTable.load(stake_table)
+            except GovernanceError as e:
+                raise CliError(str(e)) from None
+        try:
+            bank = Bank(store, slots_per_epoch=slots_per_epoch, programs=programs,
+                        modules=[load_module(m) for m in module], stake_table=table)
+        except ValueError as e:
+            raise CliError(str(e)) from None
         asyncio.run(serve(bank, host=bind_address, port=rpc_port, slot_ms=slot_ms))

@@ -57,6 +57,7 @@ from ..runtime.syscall_set import default_registry, sbpfunc_registry
 from ..runtime.sysvars import CLOCK_ID, EPOCH_SCHEDULE_ID, Clock, EpochSchedule, SysvarCache
 from .compute_budget import parse_compute_budget
 from .errors import TxError, display, instruction_error_json
+from .governance_program import GOVERNANCE_PROGRAM_ID as _GOV_ID
 from .store import MemoryStore, Store
 
 LAMPORTS_PER_SIGNATURE = 5_000
@@ -149,21 +150,29 @@ def rent_transition_allowed(pre: tuple, post: tuple) -> bool:
 class Bank:
     def __init__(self, store: Store | None = None, *, slots_per_epoch: int = DEFAULT_SLOTS_PER_EPOCH,
                  programs: Iterable[tuple[Pubkey, bytes]] = (), modules: Iterable = (), activation=None,
-                 log_bytes_limit: int | None = 10_000, clock=time.time):
+                 log_bytes_limit: int | None = 10_000, clock=time.time, stake_table=None):
         self.store: Store = store if store is not None else MemoryStore()
         self.lock = threading.RLock()
         self.clock = clock
         self.log_bytes_limit = log_bytes_limit
         self.modules = list(modules)
-        self.registry_source = sbpfunc_registry(self.modules, activation) if self.modules or activation else None
         self._default_registry = default_registry()
         self._caches: dict[int, tuple[Any, ProgramCache]] = {}
         self.builtins = default_builtins()
         self.sysvars = SysvarCache()
         self._slot_signatures: list[bytes] = []
-        if self.store.get_meta("genesis_hash") is None:
+        fresh = self.store.get_meta("genesis_hash") is None
+        if fresh:
             self._genesis(slots_per_epoch)
         self._resume()
+        # Governance (sbpfunc/bank/governance_program.py): with a stake table at genesis (`--stake-table`),
+        # or on a ledger created with one, the governance builtin is installed and the registry's active
+        # set follows the governance store at every slot (unless an explicit `activation` is given).
+        self.governance = None
+        self._setup_governance(stake_table, fresh)
+        if activation is None and self.governance is not None:
+            activation = self.governance.activation_source()
+        self.registry_source = sbpfunc_registry(self.modules, activation) if self.modules or activation else None
         for program_id, elf in programs:
             self.add_program(program_id, elf)
 
@@ -201,6 +210,31 @@ class Bank:
         self.sysvars.set(CLOCK_ID, Clock.build(dict(
             slot=self.slot, epoch_start_timestamp=self.epoch_start_timestamp, epoch=self.epoch,
             leader_schedule_epoch=self.epoch + 1, unix_timestamp=self.unix_timestamp)))
+
+    # --- governance (see governance_program.py) ----------------------------------------------------
+    def _setup_governance(self, stake_table, fresh: bool) -> None:
+        from ..governance.stake import StakeTable
+        from .governance_program import GOVERNANCE_PROGRAM_ID, make_builtin, open_store, program_account
+        if stake_table is not None and not fresh and self.store.get_meta("stake_table") is None:
+            raise ValueError("--stake-table applies at genesis: this ledger was created without one")
+        if stake_table is not None and fresh:
+            self.store.commit({GOVERNANCE_PROGRAM_ID: program_account()}, meta={
+                "stake_table": json.dumps(dict(stake_table.stakes)), "governance_cluster": str(self.genesis_hash)})
+        raw = self.store.get_meta("stake_table")
+        if raw is None:
+            return
+        self.stake_table = StakeTable(json.loads(raw))
+        ledger_dir = getattr(self.store, "path", None)
+        self.governance = open_store(None if ledger_dir is None else ledger_dir.parent,
+                                     self.store.get_meta("governance_cluster"), self.slots_per_epoch, fresh=fresh)
+        self.builtins[GOVERNANCE_PROGRAM_ID] = make_builtin(self.governance, self._default_registry.names)
+        self._record_stake_snapshot()
+
+    def _record_stake_snapshot(self) -> None:
+        """The stake table is the snapshot of every epoch (recorded once, when the epoch starts)."""
+        if self.governance is not None and self.governance.snapshot(self.epoch) is None:
+            self.governance.record_snapshot(self.stake_table.with_epoch(self.epoch),
+                                            max(self.slot, self.governance.clock))
 
     def add_program(self, program_id: Pubkey, elf: bytes) -> None:
         """Install an upgradeable-loader program (no upgrade authority), as `--bpf-program` does."""
@@ -250,6 +284,7 @@ class Bank:
                 self.unix_timestamp = max(self.unix_timestamp, int(self.clock()))
                 if self.epoch != old_epoch:
                     self.epoch_start_timestamp = self.unix_timestamp
+                    self._record_stake_snapshot()  # governance: this epoch's stake snapshot
             self._update_clock()
             self.store.commit({}, meta={
                 "slot": str(self.slot), "blockhashes": json.dumps(self.blockhashes),
@@ -382,53 +417,64 @@ class Bank:
             except TxError as e:
                 return TxResult(signature, False, e.value, slot=slot)
 
-            view = _View(self, {payer_key: charged})
-            pre_balances = [payer.lamports if k == payer_key else self._lamports(view.get(k)) for k in keys]
-            signers, writables = message_privileges(msg)
-            err = None
-            logs: list[str] = []
-            units = 0
-            return_data = None
-            post: dict[Pubkey, Account] = {}
+            # Governance: a transaction naming the governance program runs its store writes in one
+            # outer SQL transaction, committed only if the transaction succeeds (and is committed).
+            gov = self.governance if self.governance is not None and _GOV_ID in keys else None
+            if gov is not None:
+                gov.begin_outer()
             try:
-                ixs = [Ix(keys[ix.program_id_index],
-                          [Meta(keys[a], signers[a], writables[a]) for a in bytes(ix.accounts)], bytes(ix.data))
-                       for ix in msg.instructions]
-                res = process_instructions(
-                    ixs, view, programs=self.program_cache(), builtins=self.builtins,
-                    compute_unit_limit=limits.compute_unit_limit, sysvars=self.sysvars,
-                    log_bytes_limit=self.log_bytes_limit, config=ExecutionConfig(heap_size=limits.heap_size),
-                    fee_payer=payer_key)
-                logs, units, return_data = res.logs, res.compute_units_consumed, res.return_data
-                if res.error is not None:
-                    index, ierr = res.error
-                    raise TxError({"InstructionError": [index, instruction_error_json(ierr)]})
-                for i, k in enumerate(keys):
-                    if writables[i] and k in res.accounts:
-                        if not rent_transition_allowed(rent_state(view.get(k), self.minimum_balance),
-                                                       rent_state(res.accounts[k], self.minimum_balance)):
-                            raise TxError.insufficient_funds_for_rent(i)
-                        post[k] = res.accounts[k]
-            except TxError as e:
-                err = e.value
-                post = {payer_key: charged}
-            post.setdefault(payer_key, charged)
-            final = {k: post[k] if k in post else view.get(k) for k in keys}
-            post_balances = [self._lamports(final[k]) for k in keys]
-            result = TxResult(signature, True, err, fee, logs, units, return_data, pre_balances, post_balances,
-                              slot, {k: a for k, a in final.items() if a is not None})
-            if commit:
-                self.transaction_count += 1
-                self._slot_signatures.append(bytes(signature))
-                record = {"slot": slot, "err": err, "fee": fee, "preBalances": pre_balances,
-                          "postBalances": post_balances, "logMessages": logs, "computeUnitsConsumed": units,
-                          "returnData": None if return_data is None else
-                          [str(return_data[0]), base64.b64encode(return_data[1]).decode()],
-                          "blockTime": self.unix_timestamp, "transaction": base64.b64encode(bytes(vtx)).decode(),
-                          "version": "legacy" if isinstance(msg, Message) else 0}
-                self.store.commit(post, {str(signature): record},
-                                  {"transaction_count": str(self.transaction_count)})
-            return result
+                view = _View(self, {payer_key: charged})
+                pre_balances = [payer.lamports if k == payer_key else self._lamports(view.get(k)) for k in keys]
+                signers, writables = message_privileges(msg)
+                err = None
+                logs: list[str] = []
+                units = 0
+                return_data = None
+                post: dict[Pubkey, Account] = {}
+                try:
+                    ixs = [Ix(keys[ix.program_id_index],
+                              [Meta(keys[a], signers[a], writables[a]) for a in bytes(ix.accounts)], bytes(ix.data))
+                           for ix in msg.instructions]
+                    res = process_instructions(
+                        ixs, view, programs=self.program_cache(), builtins=self.builtins,
+                        compute_unit_limit=limits.compute_unit_limit, sysvars=self.sysvars,
+                        log_bytes_limit=self.log_bytes_limit, config=ExecutionConfig(heap_size=limits.heap_size),
+                        fee_payer=payer_key)
+                    logs, units, return_data = res.logs, res.compute_units_consumed, res.return_data
+                    if res.error is not None:
+                        index, ierr = res.error
+                        raise TxError({"InstructionError": [index, instruction_error_json(ierr)]})
+                    for i, k in enumerate(keys):
+                        if writables[i] and k in res.accounts:
+                            if not rent_transition_allowed(rent_state(view.get(k), self.minimum_balance),
+                                                           rent_state(res.accounts[k], self.minimum_balance)):
+                                raise TxError.insufficient_funds_for_rent(i)
+                            post[k] = res.accounts[k]
+                except TxError as e:
+                    err = e.value
+                    post = {payer_key: charged}
+                post.setdefault(payer_key, charged)
+                final = {k: post[k] if k in post else view.get(k) for k in keys}
+                post_balances = [self._lamports(final[k]) for k in keys]
+                result = TxResult(signature, True, err, fee, logs, units, return_data, pre_balances, post_balances,
+                                  slot, {k: a for k, a in final.items() if a is not None})
+                if gov is not None:
+                    gov.end_outer(commit and err is None)
+                if commit:
+                    self.transaction_count += 1
+                    self._slot_signatures.append(bytes(signature))
+                    record = {"slot": slot, "err": err, "fee": fee, "preBalances": pre_balances,
+                              "postBalances": post_balances, "logMessages": logs, "computeUnitsConsumed": units,
+                              "returnData": None if return_data is None else
+                              [str(return_data[0]), base64.b64encode(return_data[1]).decode()],
+                              "blockTime": self.unix_timestamp, "transaction": base64.b64encode(bytes(vtx)).decode(),
+                              "version": "legacy" if isinstance(msg, Message) else 0}
+                    self.store.commit(post, {str(signature): record},
+                                      {"transaction_count": str(self.transaction_count)})
+                return result
+            finally:
+                if gov is not None:
+                    gov.end_outer(False)  # only if still open (an unexpected exception)
 
     @staticmethod
     def _lamports(a: Account | None) -> int:
