@@ -93,6 +93,11 @@ def disasm_cmd(program: Path = typer.Argument(..., help="shared object (.so)")):
     typer.echo(disassemble(exe), nl=False)
 
 
+def _check_engine(engine: str) -> None:
+    if engine not in ("interpreter", "translated"):
+        _fail(f"unknown engine {engine!r} (expected interpreter or translated)")
+
+
 def _version(v: int):
     from .vm.isa import SBPFVersion
 
@@ -108,7 +113,9 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
             trace: bool = typer.Option(False, "--trace", help="print every executed instruction"),
             as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
             sbpf_version: int = typer.Option(0, "--sbpf-version", help="SBPF version for .s files"),
-            module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate")):
+            module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate"),
+            engine: str = typer.Option("translated", "--engine",
+                                       help="interpreter | translated (--trace always interprets)")):
     """Run the entrypoint with r1 pointing at the input region.
 
     Exit status: 0 when the program exits normally, 2 when it faults, 1 when it cannot be loaded.
@@ -116,8 +123,9 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
     from .runtime.compute import ComputeMeter
     from .runtime.logs import LogCollector
     from .syscalls.core import logging_registry
-    from .vm.interpreter import EbpfVm, standard_regions
+    from .vm.interpreter import EbpfVm, VmConfig, standard_regions
 
+    _check_engine(engine)
     if max_cu < 0:
         _fail("--max-cu must not be negative")
     try:
@@ -134,7 +142,7 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
                                    StaticActivation([m.sha256 for m in loaded])).registry_at(0)
     exe = _load_program(program, _version(sbpf_version), syscalls)
     context = _RunContext(ComputeMeter(max_cu), LogCollector(None))
-    vm = EbpfVm(exe, standard_regions(exe, input_data=input_data), context)
+    vm = EbpfVm(exe, standard_regions(exe, input_data=input_data), context, VmConfig(engine=engine))
     if trace:
         vm.tracer = _Tracer(exe, sys.stdout if not as_json else sys.stderr)
     result = vm.execute()
@@ -158,7 +166,8 @@ def run_cmd(program: Path = typer.Argument(..., help="program: .so, or .s to ass
 @app.command("exec")
 def exec_cmd(case_file: Path = typer.Argument(..., help="case file (fixtures/cases/NAME.json)"),
              as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
-             module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate")):
+             module: list[Path] = typer.Option([], "--module", help="SBPFunc module file to activate"),
+             engine: str = typer.Option("translated", "--engine", help="interpreter | translated")):
     """Run one case (instructions executed atomically, like a transaction without fees).
 
     Exit status: 0 when the result matches the case's `expected` (or it has none), 1 when it differs.
@@ -167,11 +176,14 @@ def exec_cmd(case_file: Path = typer.Argument(..., help="case file (fixtures/cas
     from .syscalls.modules import load_module
     from .testing.cases import diff, load_case, run_case
 
+    from .runtime.invoke_context import ExecutionConfig
+
+    _check_engine(engine)
     case = load_case(case_file)
     syscalls = None
     if module:
         syscalls = sbpfunc_registry([load_module(m) for m in module]).registry_at(0)
-    actual = run_case(case, syscalls=syscalls)
+    actual = run_case(case, syscalls=syscalls, config=ExecutionConfig.with_engine(engine))
     expected = case.expected
     if as_json:
         typer.echo(json.dumps(actual, indent=2))

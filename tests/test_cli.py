@@ -115,3 +115,16 @@ def test_exec_golden_case_json_and_diff(tmp_path, capsys):
     bad.write_text(json.dumps(changed))
     rc, out, _ = run(["exec", bad], capsys)
     assert rc == 1 and "DIFFERS from expected" in out and "compute_units_consumed" in out
+
+
+@pytest.mark.parametrize("engine", ["interpreter", "translated"])
+def test_engines_agree_on_the_cli(demo_so, capsys, engine):
+    rc, out, _ = run(["run", demo_so, "--json", "--engine", engine], capsys)
+    assert rc == 0 and json.loads(out)["compute_units"] == 287
+    rc, out, _ = run(["exec", ROOT / "fixtures/cases/bench_sort.json", "--engine", engine], capsys)
+    assert rc == 0 and "matches expected" in out
+
+
+def test_unknown_engine_is_one_line(demo_so, capsys):
+    rc, _, err = run(["run", demo_so, "--engine", "jit"], capsys)
+    assert rc == 1 and "unknown engine 'jit'" in err

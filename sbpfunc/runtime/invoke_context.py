@@ -53,7 +53,10 @@ class ExecutionConfig:
     heap_size: int = DEFAULT_HEAP_SIZE
     vm_config: VmConfig = field(default_factory=VmConfig)
     deplete_cu_meter_on_vm_failure: bool = True
-    engine: str = "interpreter"
+
+    @classmethod
+    def with_engine(cls, engine: str) -> "ExecutionConfig":
+        return cls(vm_config=VmConfig(engine=engine))
 
 
 class InvokeContext:

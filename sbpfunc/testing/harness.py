@@ -48,7 +48,7 @@ class InstructionResult:
 
 class Harness:
     def __init__(self, *, compute_unit_limit: int = 200_000, syscalls=None, log_bytes_limit: int | None = 10_000,
-                 engine: str = "interpreter"):
+                 engine: str = "translated"):
         from ..runtime.syscall_set import default_registry
 
         self.compute_unit_limit = compute_unit_limit
@@ -57,7 +57,7 @@ class Harness:
         self.extra_accounts: dict[Pubkey, Account] = {}
         self.sysvars = SysvarCache()
         self.log_bytes_limit = log_bytes_limit
-        self.config = ExecutionConfig(engine=engine)
+        self.config = ExecutionConfig.with_engine(engine)
 
     def add_program(self, program_id: Pubkey, program: str | Path | bytes,
                     loader: Pubkey = BPF_LOADER_UPGRADEABLE_ID) -> None:

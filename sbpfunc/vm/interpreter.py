@@ -83,6 +83,9 @@ class VmConfig:
     stack_frame_size: int = STACK_FRAME_SIZE
     enable_stack_frame_gaps: bool = True
     heap_size: int = 32 * 1024
+    # "translated" compiles hot basic blocks to Python (vm/translate.py), observationally identical
+    # to the interpreter, which stays the reference (and always runs traces).
+    engine: str = "translated"
 
 
 @dataclass
@@ -326,8 +329,13 @@ class EbpfVm:
             r.extend([0] * (11 - len(r)))
             pc = self.executable.entry_pc if entry_pc is None else entry_pc
             start = self.context.get_remaining()
-            result = self._run(m, pc, start)
-            return result
+            if self.config.engine == "translated":
+                from .translate import run_translated  # lazy: translate imports this module
+
+                return run_translated(self, m, pc, start)
+            if self.config.engine != "interpreter":
+                raise ValueError(f"unknown engine {self.config.engine!r}")
+            return self._run(m, pc, start)
         finally:
             self.machine_snapshot = (list(m.regs), m.memory.regions)
             self._release(m)

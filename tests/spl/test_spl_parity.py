@@ -186,11 +186,11 @@ def _short(view) -> str:
 
 
 # --- fixtures -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def spl_harness() -> Harness:
-    """sbpfunc's Harness with the five SPL programs from LiteSVM, and LiteSVM's sysvars."""
+@pytest.fixture(scope="module", params=["interpreter", "translated"])
+def spl_harness(request) -> Harness:
+    """sbpfunc's Harness (each engine) with the five SPL programs from LiteSVM, and LiteSVM's sysvars."""
     svm = LiteSVM()
-    h = Harness()
+    h = Harness(engine=request.param)
     for pid in SPL_PROGRAMS:
         elf, loader = extract_program(svm, pid)
         assert elf[:4] == b"\x7fELF"

@@ -17,7 +17,7 @@ import pytest
 
 from sbpfunc.asm import assemble
 from sbpfunc.syscalls.core import logging_registry
-from sbpfunc.vm.interpreter import BudgetMeter, EbpfVm, standard_regions
+from sbpfunc.vm.interpreter import BudgetMeter, EbpfVm, VmConfig, standard_regions
 from sbpfunc.vm.isa import INSN_SIZE, opcode_table
 
 _HERE = Path(__file__).resolve().parent
@@ -52,13 +52,13 @@ class LoggingMeter(BudgetMeter):
         self.logs.append(line)
 
 
-def run_case(case, executable=None):
-    """(ProgramResult, log lines) of `case` on our interpreter with Agave's entry state."""
+def run_case(case, executable=None, engine: str = "interpreter"):
+    """(ProgramResult, log lines) of `case` on one of our engines with Agave's entry state."""
     if executable is None:
         executable = assemble(case.source(), case.version).to_executable(logging_registry())
     input_data = harness.serialize_input(case.input, cases.program_id_for(case.name))
     meter = LoggingMeter(case.budget)
-    vm = EbpfVm(executable, standard_regions(executable, input_data=input_data), meter)
+    vm = EbpfVm(executable, standard_regions(executable, input_data=input_data), meter, VmConfig(engine=engine))
     regs = vm.initial_registers(instruction_data_vaddr=harness.INSTRUCTION_DATA_VADDR)
     result = vm.execute(regs)
     return result, meter.logs
@@ -99,9 +99,10 @@ def _params():
     return out
 
 
+@pytest.mark.parametrize("engine", ["interpreter", "translated"])
 @pytest.mark.parametrize("case", _params())
-def test_case(case):
-    result, logs = run_case(case)
+def test_case(case, engine):
+    result, logs = run_case(case, engine=engine)
     check_result(case, result, logs)
 
 
