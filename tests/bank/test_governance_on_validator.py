@@ -226,3 +226,18 @@ def test_without_stake_table_modules_stay_statically_active():
     assert bank.active_modules() == ["ml"]
     bank = Bank(MemoryStore())
     assert bank.governance is None and bank.active_modules() == []
+
+
+def test_cli_stake_table_errors_are_one_line(tmp_path, capsys):
+    from sbpfunc.cli import main
+
+    bad = tmp_path / "stakes.toml"
+    bad.write_text('[[validator]]\nidentity = "nope"\nstake = 1\n')
+    assert main(["validator", "--stake-table", str(bad), "--rpc-port", "0"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+
+    Bank(SqliteStore(tmp_path / "ledger")).store.close()  # a ledger created without a stake table
+    assert main(["validator", "--ledger", str(tmp_path / "ledger"), "--stake-table",
+                 str(GOV / "stakes.toml"), "--rpc-port", "0"]) == 1
+    assert "--stake-table applies at genesis" in capsys.readouterr().err
