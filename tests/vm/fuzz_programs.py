@@ -21,6 +21,11 @@ that the program verifies and (mostly) terminates:
   and write guest memory and read the VM's registers,
 * compute exhaustion: the test runs each program with its full budget and with random smaller
   budgets (`FuzzProgram.budgets`, relative to the instruction count of a full run).
+
+`generate(seed, version=0, agave=True)` is the variant for running the programs as Solana
+programs (tests/vm/test_fuzz_litesvm.py): the syscall sites call only syscalls Agave has
+(`AGAVE_SYSCALLS`: sol_log_64_ exposing r1..r5, sol_log_compute_units_, sol_log_ and sol_memset_
+on generated addresses). The default (`agave=False`) is unchanged, seed for seed.
 """
 
 from __future__ import annotations
@@ -101,10 +106,15 @@ def fuzz_syscalls() -> SyscallRegistry:
 
 
 # --- the generator -------------------------------------------------------------------------------
+# Syscalls Agave has, used by the `agave=True` variant (names only; the runtime supplies them).
+AGAVE_SYSCALLS = ["sol_log_64_", "sol_log_compute_units_", "sol_log_", "sol_memset_"]
+
+
 class _Gen:
-    def __init__(self, seed: int, version: int | None = None):
+    def __init__(self, seed: int, version: int | None = None, agave: bool = False):
         self.rng = rng = random.Random(seed)
         self.seed = seed
+        self.agave = agave
         if version is None:
             version = rng.choices([0, 1, 2, 3], weights=[70, 10, 10, 10])[0]
         self.version = SBPFVersion(version)
@@ -331,6 +341,8 @@ class _Gen:
             self.syscall()
 
     def syscall(self) -> None:
+        if self.agave:
+            return self.agave_syscall()
         rng = self.rng
         name = rng.choice(list(SYSCALLS))
         if name in ("fuzz_store", "fuzz_load"):
@@ -340,6 +352,24 @@ class _Gen:
                 self.emit(f"add64 r1, {off}")
             elif 1 not in self.reserved:
                 self.load_const(1, (value + off) & M64)
+        self.emit(f"call {name}")
+
+    def agave_syscall(self) -> None:
+        rng = self.rng
+        name = rng.choices(AGAVE_SYSCALLS, weights=[50, 20, 15, 15])[0]
+        if name in ("sol_log_", "sol_memset_") and 1 not in self.reserved:
+            n = rng.choice([0, 1, 3, 8, 16, 40])
+            base, off, value = self.address(8, name == "sol_memset_")
+            if value is None:
+                self.emit("mov64 r1, r10")
+                self.emit(f"add64 r1, {off}")
+            else:
+                self.load_const(1, (value + off) & M64)
+            if name == "sol_log_":
+                self.emit(f"mov64 r2, {n}")
+            else:
+                self.emit(f"mov64 r2, {rng.choice([0, 0x41, 0xFF, 0x1FF])}")
+                self.emit(f"mov64 r3, {n}")
         self.emit(f"call {name}")
 
     def division(self) -> None:
@@ -425,9 +455,9 @@ class _Gen:
                            bytes(rng.getrandbits(8) for _ in range(self.input_len)), fracs)
 
 
-def generate(seed: int, version: int | None = None) -> FuzzProgram:
-    """The program for `seed` (deterministic)."""
-    return _Gen(seed, version).generate()
+def generate(seed: int, version: int | None = None, agave: bool = False) -> FuzzProgram:
+    """The program for `seed` (deterministic); `agave=True`: only syscalls Agave has."""
+    return _Gen(seed, version, agave).generate()
 
 
 def resolve_addresses(asm: str, labels: dict[str, int], text_vaddr: int) -> str:
