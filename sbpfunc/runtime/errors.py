@@ -126,7 +126,8 @@ def error_from_return_value(r0: int) -> InstructionError | None:
     k = r0 >> 32
     if k == 0:
         return InstructionError.custom(r0)
-    if k < len(BUILTIN_BY_INDEX):
+    # Agave matches the exact values k << 32 only; any other value with upper bits set is invalid.
+    if r0 & 0xFFFF_FFFF == 0 and k < len(BUILTIN_BY_INDEX):
         name = BUILTIN_BY_INDEX[k]
         return InstructionError.custom(0) if name == "Custom0" else InstructionError(name)
     return InstructionError("InvalidError")

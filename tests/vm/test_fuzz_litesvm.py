@@ -121,28 +121,13 @@ def _ours(harness: Harness, pid: bytes, data: bytes, budget: int) -> dict:
 # Divergences found and diagnosed but not fixed yet: name -> diagnosis. The fuzz loops count a
 # program whose only difference matches one of these (see `_known`) instead of failing on it; the
 # regression cases below (strict xfail) start passing once it is fixed: then drop the entry.
-KNOWN_DIVERGENCES = {
-    "r0_builtin_low_bits": (
-        "our runtime (sbpfunc/runtime/errors.py error_from_return_value) maps r0 = k << 32 | low "
-        "with low != 0 to builtin error k; Agave's From<u64> for InstructionError matches only the "
-        "exact values k << 32 and reports anything else with the upper half set as InvalidError "
-        "('program returned invalid error code')"),
-}
+KNOWN_DIVERGENCES: dict[str, str] = {}  # none pending; the r0 mapping bug found at seed 13 is fixed
 
-_R0_LOG = re.compile(r"Program log: (0x[0-9a-f]+), 0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+")
 
 
 def _known(agave: dict, ours: dict) -> str | None:
-    """The KNOWN_DIVERGENCES entry explaining every difference between the two runs, if any."""
-    la, lo = agave["logs"], ours["logs"]
-    if (agave["ok"], agave["consumed"], agave["tx_cu"]) != (False, ours["consumed"], ours["tx_cu"]) \
-            or ours["ok"] or len(la) != len(lo) or la[:-1] != lo[:-1] \
-            or not la[-1].endswith(" failed: program returned invalid error code"):
-        return None
-    m = _R0_LOG.fullmatch(la[-3]) if len(la) >= 3 else None  # the wrapper's r0 line
-    r0 = int(m.group(1), 16) if m else None
-    if r0 is not None and r0 & 0xFFFF_FFFF and 1 <= r0 >> 32 < 27:
-        return "r0_builtin_low_bits"
+    """The KNOWN_DIVERGENCES entry explaining every difference between the two runs, if any.
+    (None are pending: add a matcher here together with an entry when one is diagnosed.)"""
     return None
 
 
@@ -288,7 +273,8 @@ L1:
 """, b"\x2a", (0, 5, 120)),
     # Found at seed 13 (also 25, 33): r0 = 0x3_0000_0176 (full program below as generated,
     # minimal form first). Agave: "program returned invalid error code"; ours: "invalid
-    # instruction data" (builtin 3). See KNOWN_DIVERGENCES["r0_builtin_low_bits"].
+    # instruction data" (builtin 3): error_from_return_value took any r0 with upper bits k as builtin
+    # k; Agave matches only the exact values k << 32. Fixed in sbpfunc/runtime/errors.py.
     Regression("r0_builtin_low_bits_min", 13, """\
 entrypoint:
     lddw r0, 0x300000176
@@ -358,7 +344,7 @@ L5:
 """, bytes.fromhex("ba031b86b745dd17")),
 ]
 
-_XFAIL = {"r0_builtin_low_bits_min": "r0_builtin_low_bits", "r0_builtin_low_bits_seed13": "r0_builtin_low_bits"}
+_XFAIL: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
