@@ -19,34 +19,24 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import base58
+
 from .errors import GovernanceError
 
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {ch: i for i, ch in enumerate(_B58)}
+_B58_ALPHABET = set(base58.BITCOIN_ALPHABET.decode())
 
 
 def b58encode(data: bytes) -> str:
-    n = int.from_bytes(data, "big")
-    out = []
-    while n:
-        n, r = divmod(n, 58)
-        out.append(_B58[r])
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
+    return base58.b58encode(bytes(data)).decode()
 
 
 def b58decode(text: str, length: int | None = None) -> bytes:
     if not isinstance(text, str):
         raise GovernanceError(f"not a base58 string: {text!r}")
-    n = 0
-    for ch in text:
-        i = _B58_INDEX.get(ch)
-        if i is None:
-            raise GovernanceError(f"not a base58 string: {text!r} (bad character {ch!r})")
-        n = n * 58 + i
-    pad = len(text) - len(text.lstrip("1"))
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    data = b"\0" * pad + body
+    bad = next((ch for ch in text if ch not in _B58_ALPHABET), None)
+    if bad is not None:
+        raise GovernanceError(f"not a base58 string: {text!r} (bad character {bad!r})")
+    data = base58.b58decode(text)
     if length is not None and len(data) != length:
         raise GovernanceError(f"base58 value {text!r} is {len(data)} bytes, expected {length}")
     return data

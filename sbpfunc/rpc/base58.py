@@ -1,28 +1,20 @@
-"""Bitcoin-alphabet base58 (what Solana uses for keys, signatures and `base58` data)."""
+"""Bitcoin-alphabet base58 (what Solana uses for keys, signatures and `base58` data), via the
+`base58` package."""
 
 from __future__ import annotations
 
-ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_INDEX = {c: i for i, c in enumerate(ALPHABET)}
+import base58 as _b58
+
+ALPHABET = _b58.BITCOIN_ALPHABET.decode()
+_CHARS = set(ALPHABET)
 
 
 def encode(data: bytes) -> str:
-    n = int.from_bytes(data, "big")
-    out = []
-    while n:
-        n, r = divmod(n, 58)
-        out.append(ALPHABET[r])
-    pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
+    return _b58.b58encode(bytes(data)).decode()
 
 
 def decode(text: str) -> bytes:
-    n = 0
-    for c in text:
-        i = _INDEX.get(c)
-        if i is None:
-            raise ValueError(f"invalid base58 character {c!r}")
-        n = n * 58 + i
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
-    pad = len(text) - len(text.lstrip("1"))
-    return b"\0" * pad + body
+    bad = next((c for c in text if c not in _CHARS), None)
+    if bad is not None:
+        raise ValueError(f"invalid base58 character {bad!r}")
+    return _b58.b58decode(text)
