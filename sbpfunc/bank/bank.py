@@ -161,6 +161,10 @@ class Bank:
         self.builtins = default_builtins()
         self.sysvars = SysvarCache()
         self._slot_signatures: list[bytes] = []
+        # Listeners (the RPC PubSub service): called under the lock after the store commit,
+        # on_commit(result, vtx) for every committed transaction, on_slot(new_slot) for every new slot.
+        self.on_commit: list = []
+        self.on_slot: list = []
         fresh = self.store.get_meta("genesis_hash") is None
         if fresh:
             self._genesis(slots_per_epoch)
@@ -272,10 +276,15 @@ class Bank:
     def advance_slot(self, n: int = 1) -> int:
         """Close the current slot (register its blockhash) and start the next; returns the new slot."""
         with self.lock:
+            blocks: dict[str, str] = {}
             for _ in range(n):
                 prev = self.latest_blockhash
                 digest = hashlib.sha256(bytes(prev) + self.slot.to_bytes(8, "little")
                                         + b"".join(self._slot_signatures)).digest()
+                if self._slot_signatures:  # a block with transactions: kept for getBlock
+                    blocks[f"block:{self.slot}"] = json.dumps({
+                        "blockhash": str(Hash(digest)), "previousBlockhash": str(prev),
+                        "blockTime": self.unix_timestamp})
                 self._slot_signatures.clear()
                 self.blockhashes.append((str(Hash(digest)), self.slot))
                 del self.blockhashes[:-MAX_RECENT_BLOCKHASHES]
@@ -288,7 +297,10 @@ class Bank:
             self._update_clock()
             self.store.commit({}, meta={
                 "slot": str(self.slot), "blockhashes": json.dumps(self.blockhashes),
-                "unix_timestamp": str(self.unix_timestamp), "epoch_start_timestamp": str(self.epoch_start_timestamp)})
+                "unix_timestamp": str(self.unix_timestamp), "epoch_start_timestamp": str(self.epoch_start_timestamp),
+                **blocks})
+            for listener in self.on_slot:
+                listener(self.slot)
             return self.slot
 
     # --- accounts -------------------------------------------------------------------------------------
@@ -471,6 +483,8 @@ class Bank:
                               "version": "legacy" if isinstance(msg, Message) else 0}
                     self.store.commit(post, {str(signature): record},
                                       {"transaction_count": str(self.transaction_count)})
+                    for listener in self.on_commit:
+                        listener(result, vtx)
                 return result
             finally:
                 if gov is not None:

@@ -31,6 +31,8 @@ class Store(Protocol):
 
     def get_meta(self, name: str) -> str | None: ...
 
+    def statuses_in_slot(self, slot: int) -> list[tuple[str, dict]]: ...
+
     def commit(self, accounts: dict[Pubkey, Account | None], statuses: dict[str, dict] | None = None,
                meta: dict[str, str] | None = None) -> None: ...
 
@@ -61,6 +63,10 @@ class MemoryStore:
 
     def get_meta(self, name: str) -> str | None:
         return self.meta.get(name)
+
+    def statuses_in_slot(self, slot: int) -> list[tuple[str, dict]]:
+        """(signature, record) of the slot's transactions, in commit order."""
+        return [(s, r) for s, r in self.statuses.items() if r.get("slot") == slot]
 
     def commit(self, accounts, statuses=None, meta=None) -> None:
         for k, a in accounts.items():
@@ -127,6 +133,11 @@ class SqliteStore:
     def get_status(self, signature: str) -> dict | None:
         row = self.db.execute("SELECT record FROM statuses WHERE signature=?", (signature,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def statuses_in_slot(self, slot: int) -> list[tuple[str, dict]]:
+        """(signature, record) of the slot's transactions, in commit order (rowid)."""
+        rows = self.db.execute("SELECT signature, record FROM statuses WHERE slot=? ORDER BY rowid", (slot,))
+        return [(s, json.loads(r)) for s, r in rows.fetchall()]
 
     def get_meta(self, name: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()

@@ -448,41 +448,143 @@ class RpcService:
             return None
         version = st.get("version", "legacy")
         max_version = cfg.get("maxSupportedTransactionVersion")
-        if version != "legacy" and (max_version is None or max_version < version):
-            raise RpcError(UNSUPPORTED_TRANSACTION_VERSION,
-                           f"Transaction version ({version}) is not supported by the requesting client. Please try "
-                           f"the request again with the following configuration parameter: "
-                           f"\"maxSupportedTransactionVersion\": {version}")
-        raw = base64.b64decode(st["transaction"])
-        encoding = cfg.get("encoding") or "json"
-        if encoding == "base64":
-            tx: Any = [st["transaction"], "base64"]
-        elif encoding == "base58":
-            tx = [base58.encode(raw), "base58"]
-        elif encoding in ("json", "jsonParsed"):
-            tx = ui_transaction_json(VersionedTransaction.from_bytes(raw))
-        else:
-            raise invalid_params(f"unknown variant `{encoding}`, expected one of `binary`, `base64`, `base58`, "
-                                 "`json`, `jsonParsed`")
-        meta = {"err": st["err"], "status": _status_value(st["err"]), "fee": st["fee"],
-                "preBalances": st["preBalances"], "postBalances": st["postBalances"], "innerInstructions": [],
-                "logMessages": st["logMessages"], "preTokenBalances": [], "postTokenBalances": [], "rewards": [],
-                "loadedAddresses": {"writable": [], "readonly": []},
-                "computeUnitsConsumed": st["computeUnitsConsumed"]}
-        if st.get("returnData"):
-            pid, data = st["returnData"]
-            meta["returnData"] = {"programId": pid, "data": [data, "base64"]}
+        _check_version(version, max_version)
+        tx, meta = encode_transaction_with_meta(st, cfg.get("encoding") or "json")
         out = {"slot": st["slot"], "blockTime": st["blockTime"], "transaction": tx, "meta": meta}
         if max_version is not None:
             out["version"] = version
         return out
 
 
+    # --- blocks and votes ---------------------------------------------------------------------------------
+    def rpc_getBlock(self, params):
+        """A completed slot's block: the slots with transactions are kept (their blockhash, parent's
+        blockhash and time); an empty slot is answered while its blockhash is in the recent queue."""
+        p = _params(params, 1, 2)
+        slot = _uint(p[0], "slot")
+        cfg = {"encoding": p[1]} if isinstance(p[1], str) else _config(p[1])
+        if cfg.get("commitment") == "processed":
+            raise invalid_params("Method does not support commitment below `confirmed`")
+        encoding = cfg.get("encoding") or "json"
+        details = cfg.get("transactionDetails") or "full"
+        if details not in ("full", "signatures", "none", "accounts"):
+            raise invalid_params(f"unknown variant `{details}`, expected one of `full`, `signatures`, `none`, "
+                                 "`accounts`")
+        max_version = cfg.get("maxSupportedTransactionVersion")
+        bank = self.bank
+        if slot >= bank.slot:  # the current slot is still open
+            raise RpcError(BLOCK_NOT_AVAILABLE, f"Block not available for slot {slot}")
+        raw = bank.store.get_meta(f"block:{slot}")
+        if raw is not None:
+            info = json.loads(raw)
+        else:
+            hashes = bank.blockhashes
+            idx = max((i for i, (_, s) in enumerate(hashes) if s == slot), default=None)
+            if idx is None or idx == 0:
+                raise RpcError(SLOT_SKIPPED, f"Slot {slot} was skipped, or missing in long-term storage")
+            info = {"blockhash": hashes[idx][0], "previousBlockhash": hashes[idx - 1][0], "blockTime": None}
+        statuses = bank.store.statuses_in_slot(slot)
+        if info["blockTime"] is None and statuses:
+            info["blockTime"] = statuses[0][1]["blockTime"]
+        block: dict[str, Any] = {"blockHeight": slot, "blockTime": info["blockTime"], "blockhash": info["blockhash"],
+                                 "parentSlot": max(slot - 1, 0), "previousBlockhash": info["previousBlockhash"]}
+        if details in ("full", "accounts"):
+            txs = []
+            for _, st in statuses:
+                version = st.get("version", "legacy")
+                _check_version(version, max_version)
+                if details == "full":
+                    tx, meta = encode_transaction_with_meta(st, encoding)
+                else:
+                    tx, meta = accounts_transaction_with_meta(st)
+                entry = {"transaction": tx, "meta": meta}
+                if max_version is not None:
+                    entry["version"] = version
+                txs.append(entry)
+            block["transactions"] = txs
+        elif details == "signatures":
+            block["signatures"] = [sig for sig, _ in statuses]
+        if cfg.get("rewards", True):
+            block["rewards"] = []
+        return block
+
+    def rpc_getVoteAccounts(self, params):
+        """The stake table's validators, all current (this validator does not track votes): the
+        table names identities only, so each identity is reported as its own vote account."""
+        cfg = _config(_params(params, 0, 1)[0])
+        only = cfg.get("votePubkey")
+        if only is not None:
+            only = str(_pubkey(only))
+        table = getattr(self.bank, "stake_table", None)
+        current = []
+        if table is not None:
+            slot, epoch = self.bank.slot, self.bank.epoch
+            for identity, stake in table.stakes.items():
+                if only is not None and identity != only:
+                    continue
+                current.append({"votePubkey": identity, "nodePubkey": identity, "activatedStake": stake,
+                                "epochVoteAccount": True, "commission": 0, "lastVote": slot, "rootSlot": slot,
+                                "epochCredits": [[epoch, 0, 0]]})
+        return {"current": current, "delinquent": []}
+
+
 INTERNAL_ERROR_CODE = -32603
+BLOCK_NOT_AVAILABLE = -32004
+SLOT_SKIPPED = -32009
 
 
-def create_app(bank: Bank) -> web.Application:
+def _check_version(version, max_version) -> None:
+    if version != "legacy" and (max_version is None or max_version < version):
+        raise RpcError(UNSUPPORTED_TRANSACTION_VERSION,
+                       f"Transaction version ({version}) is not supported by the requesting client. Please try "
+                       f"the request again with the following configuration parameter: "
+                       f"\"maxSupportedTransactionVersion\": {version}")
+
+
+def _status_meta(st: dict) -> dict:
+    return {"err": st["err"], "status": _status_value(st["err"]), "fee": st["fee"],
+            "preBalances": st["preBalances"], "postBalances": st["postBalances"]}
+
+
+def encode_transaction_with_meta(st: dict, encoding: str) -> tuple[Any, dict]:
+    """A stored status record -> (encoded transaction, meta), as getTransaction and getBlock give them."""
+    raw = base64.b64decode(st["transaction"])
+    if encoding == "base64":
+        tx: Any = [st["transaction"], "base64"]
+    elif encoding == "base58":
+        tx = [base58.encode(raw), "base58"]
+    elif encoding in ("json", "jsonParsed"):
+        tx = ui_transaction_json(VersionedTransaction.from_bytes(raw))
+    else:
+        raise invalid_params(f"unknown variant `{encoding}`, expected one of `binary`, `base64`, `base58`, "
+                             "`json`, `jsonParsed`")
+    meta = {**_status_meta(st), "innerInstructions": [], "logMessages": st["logMessages"],
+            "preTokenBalances": [], "postTokenBalances": [], "rewards": [],
+            "loadedAddresses": {"writable": [], "readonly": []},
+            "computeUnitsConsumed": st["computeUnitsConsumed"]}
+    if st.get("returnData"):
+        pid, data = st["returnData"]
+        meta["returnData"] = {"programId": pid, "data": [data, "base64"]}
+    return tx, meta
+
+
+def accounts_transaction_with_meta(st: dict) -> tuple[dict, dict]:
+    """transactionDetails "accounts": signatures and account keys with their privileges."""
+    from ..bank.bank import message_privileges
+    vtx = VersionedTransaction.from_bytes(base64.b64decode(st["transaction"]))
+    signers, writables = message_privileges(vtx.message)
+    keys = [{"pubkey": str(k), "writable": w, "signer": s, "source": "transaction"}
+            for k, s, w in zip(vtx.message.account_keys, signers, writables)]
+    return ({"signatures": [str(s) for s in vtx.signatures], "accountKeys": keys},
+            {**_status_meta(st), "preTokenBalances": [], "postTokenBalances": []})
+
+
+def create_app(bank: Bank, pubsub=None) -> web.Application:
+    """The JSON-RPC app (POST /); a websocket upgrade of GET / is served by `pubsub` (a new
+    `PubSub` on the bank if not given), which `serve` also puts on the RPC port + 1, as Agave does."""
+    from .pubsub import PubSub
     service = RpcService(bank)
+    pubsub = pubsub if pubsub is not None else PubSub(bank)
 
     async def rpc(request: web.Request) -> web.Response:
         body = await request.read()
@@ -494,7 +596,9 @@ def create_app(bank: Bank) -> web.Application:
 
     app = web.Application(client_max_size=1 << 20)
     app["service"] = service
+    app["pubsub"] = pubsub
     app.router.add_post("/", rpc)
+    app.router.add_get("/", pubsub.websocket)
     app.router.add_get("/health", health)
     return app
 

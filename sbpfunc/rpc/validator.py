@@ -12,6 +12,7 @@ from typing import TextIO
 from aiohttp import web
 
 from ..bank.bank import Bank
+from .pubsub import create_pubsub_app
 from .server import create_app, slot_ticker
 
 
@@ -28,12 +29,25 @@ async def serve(bank: Bank, *, host: str = "127.0.0.1", port: int = 8899, slot_m
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
+    # PubSub on the RPC port + 1 (Agave's convention; also on the RPC port as a websocket upgrade)
+    if port == 0:
+        port = runner.addresses[0][1]
+    ws_runner = web.AppRunner(create_pubsub_app(app["pubsub"]), handle_signals=False, access_log=None)
+    await ws_runner.setup()
+    ws_site = web.TCPSite(ws_runner, host, port + 1, reuse_address=True)
+    try:
+        await ws_site.start()
+    except OSError:
+        await runner.cleanup()
+        await ws_runner.cleanup()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tty = out.isatty()
     out.write(f"Identity: {bank.identity.pubkey()}\nGenesis Hash: {bank.genesis_hash}\n"
+              f"WebSocket PubSub URL: ws://{host}:{port + 1}\n"
               f"JSON RPC URL: http://{host}:{port}\n")
     out.flush()
     ticker = asyncio.create_task(slot_ticker(bank, slot_ms, stop))
@@ -55,6 +69,8 @@ async def serve(bank: Bank, *, host: str = "127.0.0.1", port: int = 8899, slot_m
     finally:
         stop.set()
         await ticker
+        await app["pubsub"].close_all()
+        await ws_runner.cleanup()
         await runner.cleanup()
         with bank.lock:
             final = status_line(bank)
