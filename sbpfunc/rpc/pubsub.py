@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from solders.signature import Signature
 from ..bank.bank import Bank, TxResult
 from .errors import INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError, invalid_params
 
+log = logging.getLogger(__name__)
 VOTE_PROGRAM_ID = Pubkey.from_string("Vote111111111111111111111111111111111111111")
 MAX_QUEUE = 100_000
 
@@ -106,6 +108,18 @@ class PubSub:
 
     # --- bank events ---------------------------------------------------------------------------------
     def on_commit(self, result: TxResult, vtx) -> None:
+        try:  # never fail the bank's commit (it has happened already)
+            self._on_commit(result, vtx)
+        except Exception:  # noqa: BLE001
+            log.exception("PubSub: notifying a committed transaction failed")
+
+    def on_slot(self, slot: int) -> None:
+        try:
+            self._on_slot(slot)
+        except Exception:  # noqa: BLE001
+            log.exception("PubSub: notifying a slot failed")
+
+    def _on_commit(self, result: TxResult, vtx) -> None:
         sig = str(result.signature)
         for sub_id in list(self.by_signature.get(sig, ())):
             sub = self.subs.get(sub_id)
@@ -124,7 +138,7 @@ class PubSub:
                 if f == "allWithVotes" or (f == "all" and not is_vote) or (isinstance(f, Pubkey) and f in keys):
                     self._notify(self.subs[sub_id], value)
 
-    def on_slot(self, slot: int) -> None:
+    def _on_slot(self, slot: int) -> None:
         if self.slots:
             info = {"parent": max(slot - 1, 0), "root": max(slot - 1, 0), "slot": slot}
             for sub_id in list(self.slots):
