@@ -53,6 +53,22 @@ UnalignedAccountHeader = c.Struct(
 )
 UnalignedAccountTrailer = c.Struct("owner" / c.Bytes(32), "executable" / c.Int8ul, "rent_epoch" / c.Int64ul)
 U64 = c.Int64ul
+# What deserialization reads back: the header without the constant checks (a program may have
+# scribbled over the marker and padding bytes; Agave ignores them).
+AlignedAccountView = c.Struct(
+    "head" / c.Bytes(8), "key" / c.Bytes(32), "owner" / c.Bytes(32), "lamports" / c.Int64ul,
+    "data_len" / c.Int64ul)
+UnalignedAccountView = c.Struct("head" / c.Bytes(3), "key" / c.Bytes(32), "lamports" / c.Int64ul,
+                                "data_len" / c.Int64ul)
+
+# Compiled twins: the same layouts, several times faster to build and parse (every instruction
+# serializes and deserializes its accounts).
+_ALIGNED_HEADER = AlignedAccountHeader.compile()
+_ALIGNED_VIEW = AlignedAccountView.compile()
+_UNALIGNED_HEADER = UnalignedAccountHeader.compile()
+_UNALIGNED_TRAILER = UnalignedAccountTrailer.compile()
+_UNALIGNED_VIEW = UnalignedAccountView.compile()
+_U64 = U64.compile()
 
 
 @dataclass
@@ -84,18 +100,18 @@ def serialize_parameters(tx: TransactionContext, ctx: InstructionContext, aligne
         data = bytes(acct.data)
         pre_lens.append(len(data))
         if aligned:
-            out += AlignedAccountHeader.build(dict(is_signer=int(ia.is_signer), is_writable=int(ia.is_writable),
+            out += _ALIGNED_HEADER.build(dict(is_signer=int(ia.is_signer), is_writable=int(ia.is_writable),
                                                    executable=int(acct.executable), key=key,
                                                    owner=bytes(acct.owner), lamports=acct.lamports,
                                                    data_len=len(data)))
             out += data
             out += bytes(MAX_PERMITTED_DATA_INCREASE + (-len(data) % 8))
-            out += U64.build(U64_MAX)
+            out += _U64.build(U64_MAX)
         else:
-            out += UnalignedAccountHeader.build(dict(is_signer=int(ia.is_signer), is_writable=int(ia.is_writable),
+            out += _UNALIGNED_HEADER.build(dict(is_signer=int(ia.is_signer), is_writable=int(ia.is_writable),
                                                      key=key, lamports=acct.lamports, data_len=len(data)))
             out += data
-            out += UnalignedAccountTrailer.build(dict(owner=bytes(acct.owner), executable=int(acct.executable),
+            out += _UNALIGNED_TRAILER.build(dict(owner=bytes(acct.owner), executable=int(acct.executable),
                                                       rent_epoch=U64_MAX))
     out += U64.build(len(ctx.data))
     offset = len(out)
@@ -114,28 +130,22 @@ def deserialize_parameters(tx: TransactionContext, ctx: InstructionContext, s: S
             continue
         acct = tx.borrow(ctx, i)
         if s.aligned:
-            start += 1 + 1 + 1 + 1 + 4 + 32
-            owner = bytes(buf[start:start + 32])
-            start += 32
-            lamports = U64.parse(buf[start:start + 8])
-            if lamports != acct.lamports:
-                acct.set_lamports(lamports)
-            start += 8
-            post_len = U64.parse(buf[start:start + 8])
-            start += 8
+            view = _ALIGNED_VIEW.parse(bytes(buf[start:start + ALIGNED_HEADER_SIZE]))
+            if view.lamports != acct.lamports:
+                acct.set_lamports(view.lamports)
+            post_len = view.data_len
+            start += ALIGNED_HEADER_SIZE
             if post_len > pre_len + MAX_PERMITTED_DATA_INCREASE or post_len > MAX_PERMITTED_DATA_LENGTH:
                 raise InstructionError("InvalidRealloc")
-            data = bytes(buf[start:start + post_len])
-            _apply_data(acct, data)
+            _apply_data(acct, bytes(buf[start:start + post_len]))
             start += pre_len + MAX_PERMITTED_DATA_INCREASE + (-pre_len % 8) + 8
-            if owner != bytes(acct.owner):
-                acct.set_owner(Pubkey.from_bytes(owner))
+            if view.owner != bytes(acct.owner):
+                acct.set_owner(Pubkey.from_bytes(view.owner))
         else:
-            start += 1 + 1 + 1 + 32
-            lamports = U64.parse(buf[start:start + 8])
-            if lamports != acct.lamports:
-                acct.set_lamports(lamports)
-            start += 8 + 8
+            view = _UNALIGNED_VIEW.parse(bytes(buf[start:start + 51]))
+            if view.lamports != acct.lamports:
+                acct.set_lamports(view.lamports)
+            start += 51
             _apply_data(acct, bytes(buf[start:start + pre_len]))
             start += pre_len + 32 + 1 + 8
 
