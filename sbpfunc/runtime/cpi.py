@@ -185,6 +185,31 @@ def _check_flags(is_signer: int, is_writable: int) -> None:
         raise InstructionError("InvalidArgument")
 
 
+def _translate_signers(vm, program_id: Pubkey, addr: int, length: int, check_aligned: bool) -> list[Pubkey]:
+    """PDA signers from the seed arrays, derived from the caller's program id."""
+    if length == 0:
+        return []
+    raw = _read_slice(vm, addr, length, 16, 8, check_aligned)
+    if length > MAX_SIGNERS:
+        raise SyscallError("Too many signers")
+    signers = []
+    for i in range(length):
+        seeds_addr, n_seeds = struct.unpack_from("<QQ", raw, 16 * i)
+        seeds_raw = _read_slice(vm, seeds_addr, n_seeds, 16, 8, check_aligned)
+        if n_seeds > MAX_SEEDS:
+            raise InstructionError("MaxSeedLengthExceeded")
+        seeds = []
+        for j in range(n_seeds):
+            s_addr, s_len = struct.unpack_from("<QQ", seeds_raw, 16 * j)
+            seeds.append(_read_slice(vm, s_addr, s_len, 1, 1, check_aligned))
+        signers.append(create_program_address(seeds, program_id))
+    return signers
+
+
+def _info_key_addr(info: bytes) -> int:
+    return _u64(info, 0)
+
+
 class CAbi:
     """SolInstruction / SolAccountMeta / SolAccountInfo / SolSignerSeeds(C)."""
 
@@ -207,29 +232,9 @@ class CAbi:
             accounts.append((pubkey, bool(is_signer), bool(is_writable)))
         return CpiInstruction(program_id, accounts, data)
 
-    @staticmethod
-    def translate_signers(vm, program_id: Pubkey, addr: int, length: int, check_aligned: bool) -> list[Pubkey]:
-        if length == 0:
-            return []
-        raw = _read_slice(vm, addr, length, 16, 8, check_aligned)
-        if length > MAX_SIGNERS:
-            raise SyscallError("Too many signers")
-        signers = []
-        for i in range(length):
-            seeds_addr, n_seeds = struct.unpack_from("<QQ", raw, 16 * i)
-            seeds_raw = _read_slice(vm, seeds_addr, n_seeds, 16, 8, check_aligned)
-            if n_seeds > MAX_SEEDS:
-                raise InstructionError("MaxSeedLengthExceeded")
-            seeds = []
-            for j in range(n_seeds):
-                s_addr, s_len = struct.unpack_from("<QQ", seeds_raw, 16 * j)
-                seeds.append(_read_slice(vm, s_addr, s_len, 1, 1, check_aligned))
-            signers.append(create_program_address(seeds, program_id))
-        return signers
-
-    @staticmethod
-    def info_key_addr(info: bytes) -> int:
-        return _u64(info, 0)
+    # Both ABIs pass signer seeds as &[&[&[u8]]] ({addr, len} pairs) and the key pointer first.
+    translate_signers = staticmethod(_translate_signers)
+    info_key_addr = staticmethod(_info_key_addr)
 
     @staticmethod
     def caller_account(vm, ic, check_aligned: bool, info_addr: int, info: bytes,
@@ -266,29 +271,9 @@ class RustAbi:
             accounts.append((Pubkey.from_bytes(m[:32]), bool(m[32]), bool(m[33])))
         return CpiInstruction(program_id, accounts, data)
 
-    @staticmethod
-    def translate_signers(vm, program_id: Pubkey, addr: int, length: int, check_aligned: bool) -> list[Pubkey]:
-        if length == 0:
-            return []
-        raw = _read_slice(vm, addr, length, 16, 8, check_aligned)
-        if length > MAX_SIGNERS:
-            raise SyscallError("Too many signers")
-        signers = []
-        for i in range(length):
-            seeds_ptr, n_seeds = struct.unpack_from("<QQ", raw, 16 * i)
-            seeds_raw = _read_slice(vm, seeds_ptr, n_seeds, 16, 8, check_aligned)
-            if n_seeds > MAX_SEEDS:
-                raise InstructionError("MaxSeedLengthExceeded")
-            seeds = []
-            for j in range(n_seeds):
-                s_ptr, s_len = struct.unpack_from("<QQ", seeds_raw, 16 * j)
-                seeds.append(_read_slice(vm, s_ptr, s_len, 1, 1, check_aligned))
-            signers.append(create_program_address(seeds, program_id))
-        return signers
-
-    @staticmethod
-    def info_key_addr(info: bytes) -> int:
-        return _u64(info, 0)
+    # Both ABIs pass signer seeds as &[&[&[u8]]] ({addr, len} pairs) and the key pointer first.
+    translate_signers = staticmethod(_translate_signers)
+    info_key_addr = staticmethod(_info_key_addr)
 
     @classmethod
     def caller_account(cls, vm, ic, check_aligned: bool, info_addr: int, info: bytes,
