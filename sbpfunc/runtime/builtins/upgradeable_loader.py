@@ -294,6 +294,24 @@ def _write(ix: _Ix, offset: int, data: bytes) -> None:
     account.data[BUFFER_METADATA_SIZE + offset:end] = data
 
 
+def _checked_buffer(ix: _Ix, index: int, authority, signer_index: int):
+    """The buffer a deploy or upgrade reads from: a Buffer whose authority is the upgrade
+    authority, which must have signed (Agave's checks and messages, in its order)."""
+    log = ix.ic.log
+    buffer = ix.borrow(index)
+    state = get_state(buffer.data)
+    if state[0] != "Buffer":
+        log("Invalid Buffer account")
+        raise InstructionError("InvalidArgument")
+    if state[1] != authority:
+        log("Buffer and upgrade authority don't match")
+        raise InstructionError("IncorrectAuthority")
+    if not ix.is_signer(signer_index):
+        log("Upgrade authority did not sign")
+        raise InstructionError("MissingRequiredSignature")
+    return buffer
+
+
 def _deploy(ix: _Ix, max_data_len: int) -> None:
     ic, log = ix.ic, ix.ic.log
     ix.check(4)
@@ -316,17 +334,7 @@ def _deploy(ix: _Ix, max_data_len: int) -> None:
         raise InstructionError("ExecutableAccountNotRentExempt")
     new_program_id = program.key
 
-    buffer = ix.borrow(3)
-    state = get_state(buffer.data)
-    if state[0] != "Buffer":
-        log("Invalid Buffer account")
-        raise InstructionError("InvalidArgument")
-    if state[1] != authority:
-        log("Buffer and upgrade authority don't match")
-        raise InstructionError("IncorrectAuthority")
-    if not ix.is_signer(7):
-        log("Upgrade authority did not sign")
-        raise InstructionError("MissingRequiredSignature")
+    buffer = _checked_buffer(ix, 3, authority, 7)
     buffer_key = buffer.key
     buffer_data_len = max(len(buffer.data) - BUFFER_METADATA_SIZE, 0)
     programdata_len = PROGRAMDATA_METADATA_SIZE + max_data_len
@@ -401,17 +409,7 @@ def _upgrade(ix: _Ix) -> None:
         raise InstructionError("InvalidArgument")
     new_program_id = program.key
 
-    buffer = ix.borrow(2)
-    state = get_state(buffer.data)
-    if state[0] != "Buffer":
-        log("Invalid Buffer account")
-        raise InstructionError("InvalidArgument")
-    if state[1] != authority:
-        log("Buffer and upgrade authority don't match")
-        raise InstructionError("IncorrectAuthority")
-    if not ix.is_signer(6):
-        log("Upgrade authority did not sign")
-        raise InstructionError("MissingRequiredSignature")
+    buffer = _checked_buffer(ix, 2, authority, 6)
     buffer_lamports = buffer.lamports
     buffer_data_len = max(len(buffer.data) - BUFFER_METADATA_SIZE, 0)
     if len(buffer.data) < BUFFER_METADATA_SIZE or buffer_data_len == 0:
